@@ -1,0 +1,184 @@
+//! `shardsim bench`: throughput measurements with a reference measured in the same run.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+use shardsim_sim::phold::{self, Phold, PholdConfig};
+
+/// What one `bench phold` invocation measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct PholdReport {
+    /// Logical processes.
+    pub lps: u32,
+    /// Pending events per LP.
+    pub pop: u32,
+    /// Events handled per run.
+    pub events: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// Timed runs of each implementation.
+    pub repeats: u32,
+    /// Median engine throughput.
+    pub engine_events_per_sec: f64,
+    /// Median bare-heap throughput, if the reference ran.
+    pub reference_events_per_sec: Option<f64>,
+    /// engine / reference.
+    pub ratio_engine_over_reference: Option<f64>,
+    /// Checksum of the final per-LP counters.
+    pub checksum: String,
+    /// Peak resident memory of the process, if the OS reports it.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Runs PHOLD `repeats` times on the engine (and, if `with_reference`, interleaved with the bare
+/// heap loop), checking every run ends with the same counters.
+pub fn phold(
+    config: PholdConfig,
+    events: u64,
+    repeats: u32,
+    with_reference: bool,
+) -> Result<PholdReport> {
+    let mut engine_rates = Vec::new();
+    let mut reference_rates = Vec::new();
+    let mut checksum = None;
+    for _ in 0..repeats.max(1) {
+        if with_reference {
+            let (sum, elapsed) = timed(|| {
+                let mut reference = phold::BareHeapPhold::new(config);
+                reference.run(events);
+                phold::counters_checksum(reference.counters())
+            });
+            check_same(&mut checksum, sum, "bare reference")?;
+            reference_rates.push(rate(events, elapsed));
+        }
+        let (sum, elapsed) = timed(|| {
+            let mut sim = Phold::simulation(config);
+            let handled = sim.run_events(events);
+            (handled, sim.model().checksum())
+        });
+        if sum.0 != events {
+            bail!(
+                "the engine handled {} events, expected {events} (PHOLD never runs dry)",
+                sum.0
+            );
+        }
+        check_same(&mut checksum, sum.1, "engine")?;
+        engine_rates.push(rate(events, elapsed));
+    }
+    let engine = median(&mut engine_rates);
+    let reference = (!reference_rates.is_empty()).then(|| median(&mut reference_rates));
+    Ok(PholdReport {
+        lps: config.lps(),
+        pop: config.pending_per_lp(),
+        events,
+        seed: config.seed(),
+        repeats: repeats.max(1),
+        engine_events_per_sec: engine,
+        reference_events_per_sec: reference,
+        ratio_engine_over_reference: reference.map(|r| engine / r),
+        checksum: format!("{:016x}", checksum.unwrap_or_default()),
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+fn check_same(expected: &mut Option<u64>, got: u64, who: &str) -> Result<()> {
+    match *expected {
+        None => *expected = Some(got),
+        Some(e) if e != got => {
+            bail!(
+                "{who} run ended with checksum {got:016x}, another run with {e:016x}: determinism is broken"
+            )
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+// Wall-clock timing is the point of a benchmark; the experiments crate is the one place allowed
+// to read the clock (see clippy.toml).
+#[allow(clippy::disallowed_methods)]
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = std::hint::black_box(f());
+    (out, start.elapsed())
+}
+
+fn rate(events: u64, elapsed: Duration) -> f64 {
+    events as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// The median of `values` (mean of the middle two for an even count).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Peak resident set size from `/proc/self/status` (Linux); `None` elsewhere.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+impl PholdReport {
+    /// The human report; its last two lines are the machine-readable `events_per_sec=` and
+    /// `checksum=` that scripts grep for.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "phold: lps={} pop={} ({} pending) events={} seed={} repeats={}\n",
+            self.lps,
+            self.pop,
+            u64::from(self.lps) * u64::from(self.pop),
+            self.events,
+            self.seed,
+            self.repeats
+        );
+        if let (Some(r), Some(ratio)) = (
+            self.reference_events_per_sec,
+            self.ratio_engine_over_reference,
+        ) {
+            out +=
+                &format!("reference_events_per_sec={r:.0}   (bare BinaryHeap pop/push, median)\n");
+            out += &format!(
+                "engine_events_per_sec={:.0}   (median)\n",
+                self.engine_events_per_sec
+            );
+            out += &format!("ratio_engine_over_reference={ratio:.3}\n");
+        }
+        if let Some(m) = self.peak_rss_mib {
+            out += &format!("peak_rss_mib={m:.1}\n");
+        }
+        out += &format!("events_per_sec={:.0}\n", self.engine_events_per_sec);
+        out += &format!("checksum={}\n", self.checksum);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn report_ends_with_rate_then_checksum() {
+        let config = PholdConfig::new(10, 2, 1).unwrap();
+        let report = phold(config, 1_000, 2, true).unwrap();
+        let text = report.render();
+        let last: Vec<&str> = text.lines().rev().take(2).collect();
+        assert!(last[1].starts_with("events_per_sec="), "{text}");
+        assert!(last[0].starts_with("checksum="), "{text}");
+        assert_eq!(last[0].len(), "checksum=".len() + 16);
+    }
+}

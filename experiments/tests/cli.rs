@@ -1,0 +1,103 @@
+//! The `shardsim` binary as a user meets it.
+
+use std::process::{Command, Output};
+
+fn shardsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shardsim"))
+        .args(args)
+        .output()
+        .expect("the shardsim binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = shardsim(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("bench"), "{help}");
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    let out = shardsim(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("shardsim {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn bench_phold_ends_with_rate_and_a_repeatable_checksum() {
+    let args = [
+        "bench",
+        "phold",
+        "--lps",
+        "50",
+        "--pop",
+        "4",
+        "--events",
+        "20000",
+        "--seed",
+        "3",
+        "--repeats",
+        "2",
+    ];
+    let runs: Vec<String> = (0..2)
+        .map(|_| {
+            let out = shardsim(&args);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            text(&out.stdout)
+        })
+        .collect();
+    let tail = |s: &str| -> Vec<String> { s.lines().rev().take(2).map(String::from).collect() };
+    let (a, b) = (tail(&runs[0]), tail(&runs[1]));
+    assert!(a[1].starts_with("events_per_sec="), "{}", runs[0]);
+    let rate: f64 = a[1]["events_per_sec=".len()..].parse().expect("a number");
+    assert!(rate > 0.0);
+    let checksum = &a[0]["checksum=".len()..];
+    assert_eq!(checksum.len(), 16);
+    assert!(checksum.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(a[0], b[0], "same seed, different checksum");
+}
+
+#[test]
+fn bad_settings_are_errors_not_panics() {
+    let out = shardsim(&["bench", "phold", "--lps", "0"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("lps must be at least 1"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = shardsim(&["bench", "phold", "--lps", "many"]);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error code");
+    assert!(text(&out.stderr).contains("--lps"));
+}
+
+#[test]
+fn bench_json_is_written_atomically_and_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("phold.json");
+    let out = shardsim(&[
+        "bench",
+        "phold",
+        "--lps",
+        "10",
+        "--pop",
+        "2",
+        "--events",
+        "1000",
+        "--repeats",
+        "1",
+        "--json",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(report["events"], 1000);
+    assert!(report["ratio_engine_over_reference"].as_f64().unwrap() > 0.0);
+}
