@@ -182,3 +182,143 @@ mod tests {
         assert_eq!(last[0].len(), "checksum=".len() + 16);
     }
 }
+
+/// What one `bench cluster` invocation measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterReport {
+    /// Shards.
+    pub shards: u32,
+    /// Functions.
+    pub functions: u32,
+    /// Simulated seconds.
+    pub simulated_secs: f64,
+    /// Master seed.
+    pub seed: u64,
+    /// Routing policy.
+    pub routing: String,
+    /// Timed runs.
+    pub repeats: u32,
+    /// Invocations generated per run.
+    pub invocations: u64,
+    /// Completed in time.
+    pub completed: u64,
+    /// Timed out.
+    pub timed_out: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Dropped.
+    pub dropped: u64,
+    /// Still in flight when sources stopped and the run drained (always 0).
+    pub in_flight: u64,
+    /// Engine events handled per run.
+    pub events: u64,
+    /// Median wall seconds per run.
+    pub wall_secs: f64,
+    /// Median simulated invocations per wall second.
+    pub invocations_per_sec: f64,
+    /// Median bare-heap PHOLD events/s measured in the same process (machine-speed reference).
+    pub reference_events_per_sec: f64,
+    /// invocations_per_sec / reference_events_per_sec.
+    pub ratio_over_reference: f64,
+    /// Peak resident memory of the process.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Runs the synthetic cluster to completion `repeats` times, interleaved with the PHOLD bare-heap
+/// reference, and checks every run balances its books identically.
+pub fn cluster(
+    shape: shardsim_sim::cluster::preset::SyntheticCluster,
+    seed: u64,
+    repeats: u32,
+) -> Result<ClusterReport> {
+    use shardsim_sim::cluster::{Cluster, LeastLoaded};
+    use std::sync::Arc;
+
+    let reference_config = PholdConfig::new(1_000, 10, seed)?;
+    let mut rates = Vec::new();
+    let mut walls = Vec::new();
+    let mut reference_rates = Vec::new();
+    let mut outcome = None;
+    for _ in 0..repeats.max(1) {
+        let (_, elapsed) = timed(|| {
+            let mut r = phold::BareHeapPhold::new(reference_config);
+            r.run(2_000_000);
+            phold::counters_checksum(r.counters())
+        });
+        reference_rates.push(rate(2_000_000, elapsed));
+
+        let config = shape.config();
+        let (result, elapsed) = timed(|| -> Result<_> {
+            let mut sim = Cluster::simulation(config, seed, Arc::new(LeastLoaded))?;
+            sim.run_to_completion();
+            let events = sim.handled();
+            Ok((sim.model().assert_conservation(), events))
+        });
+        let (books, events) = result?;
+        match &outcome {
+            None => outcome = Some((books, events)),
+            Some(o) if *o != (books, events) => {
+                bail!("two runs with seed {seed} ended differently: determinism is broken")
+            }
+            Some(_) => {}
+        }
+        walls.push(elapsed.as_secs_f64());
+        rates.push(rate(books.generated, elapsed));
+    }
+    let (books, events) = outcome.expect("at least one run");
+    let invocations_per_sec = median(&mut rates);
+    let reference = median(&mut reference_rates);
+    Ok(ClusterReport {
+        shards: shape.shards,
+        functions: shape.functions,
+        simulated_secs: shape.duration.as_secs_f64(),
+        seed,
+        routing: "least-loaded".into(),
+        repeats: repeats.max(1),
+        invocations: books.generated,
+        completed: books.completed,
+        timed_out: books.timed_out,
+        failed: books.failed_total(),
+        dropped: books.dropped_total(),
+        in_flight: books.in_flight(),
+        events,
+        wall_secs: median(&mut walls),
+        invocations_per_sec,
+        reference_events_per_sec: reference,
+        ratio_over_reference: invocations_per_sec / reference,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+impl ClusterReport {
+    /// The human report; the last line is `invocations_per_sec=<float>`.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "cluster: {} shards, {} functions, {} simulated s, routing={}, seed={}, repeats={}\n",
+            self.shards, self.functions, self.simulated_secs, self.routing, self.seed, self.repeats
+        );
+        out += &format!(
+            "conservation: invocations={} = completed {} + timed_out {} + failed {} + dropped {} + in_flight {}\n",
+            self.invocations,
+            self.completed,
+            self.timed_out,
+            self.failed,
+            self.dropped,
+            self.in_flight
+        );
+        out += &format!(
+            "engine_events={}  wall_secs={:.3} (median)\n",
+            self.events, self.wall_secs
+        );
+        out += &format!(
+            "reference_events_per_sec={:.0}   (bare BinaryHeap PHOLD, median, same run)\n",
+            self.reference_events_per_sec
+        );
+        out += &format!("ratio_over_reference={:.3}\n", self.ratio_over_reference);
+        if let Some(m) = self.peak_rss_mib {
+            out += &format!("peak_rss_mib={m:.1}\n");
+        }
+        out += &format!("invocations_per_sec={:.0}\n", self.invocations_per_sec);
+        out
+    }
+}

@@ -12,6 +12,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use shardsim_sim::SimDuration;
+use shardsim_sim::cluster::preset::SyntheticCluster;
 use shardsim_sim::phold::PholdConfig;
 
 /// Deterministic simulator of a sharded cluster running crypto-trading functions.
@@ -35,6 +37,25 @@ enum Command {
 enum BenchCommand {
     /// PHOLD, the standard discrete-event benchmark, on the engine and on a bare binary heap.
     Phold(PholdArgs),
+    /// The simulated cluster: 64 shards in 4 regions, 20 functions, Poisson arrivals,
+    /// least-loaded routing; prints the conservation counts and invocations per second.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Simulated time the sources emit for (e.g. 1h, 30m, 90s); the run then drains.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    duration: SimDuration,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Timed runs; medians are reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeats: u32,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +97,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Bench(BenchCommand::Phold(args))) => bench_phold(&args),
+        Some(Command::Bench(BenchCommand::Cluster(args))) => bench_cluster(&args),
         None => default_run(),
     }
 }
@@ -89,6 +111,47 @@ fn bench_phold(args: &PholdArgs) -> Result<()> {
         output::write_atomic(path, &serde_json::to_vec_pretty(&report)?)?;
     }
     Ok(())
+}
+
+fn bench_cluster(args: &ClusterArgs) -> Result<()> {
+    let shape = SyntheticCluster {
+        duration: args.duration,
+        ..SyntheticCluster::BENCH
+    };
+    let report = bench::cluster(shape, args.seed, args.repeats)?;
+    print!("{}", report.render());
+    if let Some(path) = &args.json {
+        output::write_atomic(path, &serde_json::to_vec_pretty(&report)?)?;
+    }
+    Ok(())
+}
+
+/// Parses `90s`, `15m`, `2h`, `1d`, `250ms` or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: use e.g. 90s, 15m, 2h, 1d"))?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1e3,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}`: allowed ms, s, m, h, d"
+            ));
+        }
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("duration `{text}` must be positive"));
+    }
+    Ok(SimDuration::from_secs_f64(secs))
 }
 
 /// The main job with no arguments. Until the cluster experiments land, the most complete thing

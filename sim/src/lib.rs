@@ -90,6 +90,7 @@
 //! binary-heap loop (`shardsim bench phold`).
 #![warn(missing_docs)]
 
+pub mod cluster;
 mod engine;
 pub mod hash;
 pub mod phold;

@@ -1,0 +1,107 @@
+//! The simulated cluster: topology, exchanges, declared functions, execution, migration, faults
+//! and metrics, as a [`Model`](crate::Model) on the engine.
+//!
+//! Everything here is data a scenario fills in; nothing reads files. The main types:
+//!
+//! * [`Topology`] — regions and their RTT matrix, shards ([`ShardSpec`]), exchanges.
+//! * [`FunctionSpec`] — a function declared as data: the event type it handles, `shard_by`,
+//!   resources, service-time distribution, optional version split.
+//! * [`PoissonSource`] — seeded arrivals of one event type from one exchange.
+//! * [`ClusterConfig`] + [`Cluster::simulation`] — the runnable simulation.
+//! * [`ClusterView`] and [`RoutingPolicy`] — what routing and planning read, and the trait a
+//!   routing strategy implements.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use shardsim_sim::cluster::*;
+//! use shardsim_sim::{SimDuration, SimTime};
+//!
+//! // Two shards in us-east, one function, one Poisson source from coinbase.
+//! let mut topology = Topology::default_regions();
+//! for name in ["use-0", "use-1"] {
+//!     topology.add_shard(ShardSpec {
+//!         name: name.into(),
+//!         region: topology.region("us-east").unwrap(),
+//!         cpu_slots: 4,
+//!         speed: 1.0,
+//!         memory_mb: 4096,
+//!         queue_capacity: 100,
+//!         tags: ShardTags::default(),
+//!     });
+//! }
+//! let coinbase = topology.exchange("coinbase").unwrap();
+//! let mut config = ClusterConfig::new(topology);
+//! config.functions.push((
+//!     FunctionSpec {
+//!         name: "price-feed".into(),
+//!         handles: EventTypeId(0),
+//!         shard_by: ShardBy::LeastLoaded,
+//!         resources: Resources {
+//!             cpu: CpuClass::Low,
+//!             memory_mb: 64,
+//!             priority: Priority::High,
+//!             timeout: SimDuration::from_millis(500),
+//!         },
+//!         service: ServiceTime::LogNormal { mean: SimDuration::from_millis(20), cv: 0.5 },
+//!         state_bytes: 5e6,
+//!         warmup: SimDuration::from_millis(100),
+//!         versions: vec![],
+//!     },
+//!     vec![], // placed on every shard
+//! ));
+//! config.sources.push(PoissonSource {
+//!     name: "coinbase-prices".into(),
+//!     event_type: EventTypeId(0),
+//!     exchange: coinbase,
+//!     rate_per_sec: 100.0,
+//!     protocol: None,
+//!     risk: RiskLevel::Low,
+//!     urgency: Urgency::Normal,
+//!     trading_pairs: 50,
+//!     users: 1_000,
+//!     trade_size: TradeSize { min_usd: 100.0, shape: 1.5 },
+//! });
+//! config.arrivals_until = SimTime::ZERO + SimDuration::from_mins(10);
+//!
+//! let mut sim = Cluster::simulation(config, 7, Arc::new(LeastLoaded)).unwrap();
+//! sim.run_to_completion(); // arrivals stop at 10 min; everything in flight finishes
+//! let books = sim.model().assert_conservation();
+//! assert_eq!(books.in_flight(), 0);
+//! assert_eq!(books.generated, books.completed + books.timed_out);
+//! assert!((books.generated as f64 - 60_000.0).abs() < 1_000.0); // 100/s for 600 s
+//! ```
+
+mod event;
+mod function;
+mod ids;
+mod metrics;
+mod model;
+pub mod preset;
+mod routing;
+mod topology;
+mod workload;
+
+pub use event::{DomainEvent, RiskLevel, Urgency};
+pub use function::{
+    CpuClass, Function, FunctionSpec, FunctionSpecError, Priority, Resources, ServiceSampler,
+    ServiceTime, ServiceTimeError, ShardBy, Version,
+};
+pub use ids::{
+    EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
+};
+pub use metrics::{
+    BUCKETS, DropReason, FailReason, FaultRecord, FunctionMetrics, Histogram, IntervalStats,
+    MigrationRecord, ShardCounters, ShardRow, ShardSeries,
+};
+pub use model::{
+    BreakerConfig, Cluster, ClusterConfig, ClusterError, ClusterEvent, Conservation, Fault,
+    FaultKind, MigrationError,
+};
+pub use routing::{
+    ClusterView, Health, HistorySummary, LeastLoaded, NoRoute, RouteRequest, RoutingPolicy,
+};
+pub use topology::{
+    DEFAULT_EXCHANGES, DEFAULT_REGIONS, DEFAULT_RTT_MS, Exchange, Network, Region, RiskTier,
+    ShardSpec, ShardTags, Topology,
+};
+pub use workload::{PoissonSource, SourceError, TradeSize};

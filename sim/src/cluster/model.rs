@@ -1,0 +1,1357 @@
+//! The cluster as a [`Model`]: invocations flowing from exchanges through routing and the network
+//! into shard queues, running, and ending exactly once.
+//!
+//! ```text
+//!  Arrival(source) ──▶ pick function ──▶ route ──▶ network ──▶ Deliver ──▶ shard: start | queue | drop
+//!                                                    ▲                          │
+//!                           re-route (crash, partition)                         ▼
+//!                                                                   Finish: completed | timed out
+//! ```
+//!
+//! Every invocation ends exactly once — completed, timed out, failed or dropped with a reason — and
+//! [`Cluster::conservation`] checks the books: generated = ended + in flight.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rand::RngExt;
+
+use super::event::DomainEvent;
+use super::function::{Function, FunctionSpec, FunctionSpecError, Priority};
+use super::ids::{EventTypeId, ExchangeId, FunctionId, InvocationId, RegionId, ShardId};
+use super::metrics::{
+    DropReason, FailReason, FaultRecord, FunctionMetrics, MigrationRecord, ShardInstant,
+    ShardSeries,
+};
+use super::routing::{ClusterView, HistorySummary, RouteRequest, RoutingPolicy, ShardLive};
+use super::topology::Topology;
+use super::workload::{PoissonSource, SourceError, SourceState};
+use crate::engine::{Model, Scheduler, Simulation};
+use crate::queue::EventKey;
+use crate::rng::{RngStreams, SimRng};
+use crate::time::{SimDuration, SimTime};
+
+/// Circuit-breaker settings, per shard.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakerConfig {
+    /// Consecutive failures (timeouts or crashes) that open the breaker.
+    pub failure_threshold: u32,
+    /// How long it stays open before letting traffic probe it again (half-open).
+    pub cooldown: SimDuration,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failure_threshold: 20,
+            cooldown: SimDuration::from_secs(30),
+        }
+    }
+}
+
+/// What goes wrong, when, and for how long.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// The shard stops: running work fails, queued work is re-routed.
+    Crash {
+        /// Which shard.
+        shard: ShardId,
+    },
+    /// The shard runs slower: service times are multiplied by `factor` (> 1 is slower).
+    Slowdown {
+        /// Which shard.
+        shard: ShardId,
+        /// Service-time multiplier.
+        factor: f64,
+    },
+    /// The region's shards become unreachable: routing skips them, deliveries re-route.
+    Partition {
+        /// Which region.
+        region: RegionId,
+    },
+    /// Events from the exchange take `extra` longer to reach any shard.
+    ExchangeLatencySpike {
+        /// Which exchange.
+        exchange: ExchangeId,
+        /// Added one-way latency.
+        extra: SimDuration,
+    },
+}
+
+/// A scheduled fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// When it starts.
+    pub at: SimTime,
+    /// How long it lasts.
+    pub duration: SimDuration,
+    /// What it is.
+    pub kind: FaultKind,
+}
+
+/// Everything a cluster run needs besides the seed and the routing policy.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// Regions, network, shards, exchanges.
+    pub topology: Topology,
+    /// Functions and their initial placement (empty: every shard).
+    pub functions: Vec<(FunctionSpec, Vec<ShardId>)>,
+    /// Arrival sources.
+    pub sources: Vec<PoissonSource>,
+    /// Scheduled faults.
+    pub faults: Vec<Fault>,
+    /// Metrics interval (1 simulated minute by default).
+    pub metrics_interval: SimDuration,
+    /// Sources stop emitting at this time (in-flight work still finishes).
+    pub arrivals_until: SimTime,
+    /// Circuit breakers.
+    pub breaker: BreakerConfig,
+    /// Re-routes (crash, partition) before an invocation fails.
+    pub max_reroutes: u8,
+}
+
+impl ClusterConfig {
+    /// A configuration over `topology` with no functions, sources or faults yet.
+    pub fn new(topology: Topology) -> Self {
+        ClusterConfig {
+            topology,
+            functions: Vec::new(),
+            sources: Vec::new(),
+            faults: Vec::new(),
+            metrics_interval: SimDuration::from_mins(1),
+            arrivals_until: SimTime::MAX,
+            breaker: BreakerConfig::default(),
+            max_reroutes: 3,
+        }
+    }
+}
+
+/// A configuration the cluster cannot run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ClusterError {
+    /// A bad function declaration.
+    #[error(transparent)]
+    Function(#[from] FunctionSpecError),
+    /// A bad source.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A reference to something that does not exist.
+    #[error("{what} refers to {kind} {index}, but only {count} exist")]
+    OutOfRange {
+        /// Who refers.
+        what: String,
+        /// To what kind of thing.
+        kind: &'static str,
+        /// The index used.
+        index: usize,
+        /// How many there are.
+        count: usize,
+    },
+    /// Any other inconsistent setting.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Why a migration cannot start.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MigrationError {
+    /// Unknown or removed function.
+    #[error("function {0} does not exist or was removed")]
+    NoSuchFunction(FunctionId),
+    /// Unknown shard.
+    #[error("shard {0} does not exist")]
+    NoSuchShard(ShardId),
+    /// The function is not on the source shard.
+    #[error("function {0} is not placed on shard {1}")]
+    NotPlaced(FunctionId, ShardId),
+    /// The function is already on the target shard.
+    #[error("function {0} is already placed on shard {1}")]
+    AlreadyPlaced(FunctionId, ShardId),
+    /// The target cannot take work.
+    #[error("target shard {0} is unavailable")]
+    TargetUnavailable(ShardId),
+    /// The function is already moving.
+    #[error("function {0} is already migrating")]
+    Busy(FunctionId),
+}
+
+/// The cluster's events: a closed set, each carrying ids only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterEvent {
+    /// The next event of a source.
+    Arrival {
+        /// Source index.
+        source: u32,
+    },
+    /// An invocation reaches its shard.
+    Deliver {
+        /// Which.
+        inv: InvocationId,
+    },
+    /// A running invocation finishes (or is killed at its timeout).
+    Finish {
+        /// Which.
+        inv: InvocationId,
+    },
+    /// A migration's target is ready.
+    MigrationReady {
+        /// Index into the migration log.
+        migration: u32,
+    },
+    /// A fault begins.
+    FaultStart {
+        /// Index into the fault list.
+        fault: u32,
+    },
+    /// A fault ends.
+    FaultEnd {
+        /// Index into the fault list.
+        fault: u32,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InvState {
+    Free,
+    InNetwork,
+    Queued,
+    Running,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Invocation {
+    event: DomainEvent,
+    function: FunctionId,
+    arrived: SimTime,
+    deadline: SimTime,
+    base_service_ns: u64,
+    shard: ShardId,
+    slots: u32,
+    memory_mb: u32,
+    priority: Priority,
+    reroutes: u8,
+    state: InvState,
+    times_out: bool,
+    run_ns: u64,
+    running_index: u32,
+    finish: Option<EventKey>,
+}
+
+/// The last 100 executions of one function on one shard.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct History {
+    ring: Vec<(u64, bool)>,
+    next: usize,
+    successes: u32,
+    duration_sum: u64,
+}
+
+const HISTORY_LEN: usize = 100;
+
+impl History {
+    fn push(&mut self, duration_ns: u64, success: bool) {
+        if self.ring.len() < HISTORY_LEN {
+            self.ring.push((duration_ns, success));
+        } else {
+            let (old_d, old_s) = self.ring[self.next];
+            self.duration_sum -= old_d;
+            self.successes -= u32::from(old_s);
+            self.ring[self.next] = (duration_ns, success);
+            self.next = (self.next + 1) % HISTORY_LEN;
+        }
+        self.duration_sum += duration_ns;
+        self.successes += u32::from(success);
+    }
+
+    pub(crate) fn summary(&self) -> Option<HistorySummary> {
+        let n = self.ring.len() as u32;
+        (n > 0).then(|| HistorySummary {
+            executions: n,
+            success_rate: f64::from(self.successes) / f64::from(n),
+            mean_duration: SimDuration::from_nanos(self.duration_sum / u64::from(n)),
+        })
+    }
+}
+
+/// A shard's mutable state.
+#[derive(Clone, Debug)]
+pub(crate) struct ShardState {
+    pub busy_slots: u32,
+    pub reserved_slots: u32,
+    pub memory_used_mb: u32,
+    queues: [VecDeque<InvocationId>; 4],
+    pub queued: u32,
+    queued_slots: u32,
+    running: Vec<InvocationId>,
+    /// Active crash faults (a count, so overlapping faults nest).
+    pub down: u32,
+    /// Active partitions of its region.
+    pub partitioned: u32,
+    /// Service-time multiplier from active slowdowns.
+    pub slowdown: f64,
+    consecutive_failures: u32,
+    breaker_probing: bool,
+    pub history: Vec<History>,
+    series: ShardSeries,
+}
+
+/// Totals that must balance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Conservation {
+    /// Invocations created (one per arrival).
+    pub generated: u64,
+    /// Completed in time.
+    pub completed: u64,
+    /// Past their timeout.
+    pub timed_out: u64,
+    /// Failed, by [`FailReason`] (crash, reroute limit).
+    pub failed: [u64; 2],
+    /// Dropped, by [`DropReason`] (no function, no shard, queue full).
+    pub dropped: [u64; 3],
+    /// Still travelling to a shard.
+    pub in_network: u64,
+    /// Waiting in a shard queue.
+    pub queued: u64,
+    /// Running.
+    pub running: u64,
+}
+
+impl Conservation {
+    /// Invocations that have ended.
+    pub fn ended(&self) -> u64 {
+        self.completed
+            + self.timed_out
+            + self.failed.iter().sum::<u64>()
+            + self.dropped.iter().sum::<u64>()
+    }
+    /// Invocations not yet ended.
+    pub fn in_flight(&self) -> u64 {
+        self.in_network + self.queued + self.running
+    }
+    /// Total failed.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+    /// Total dropped.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ActiveMigration {
+    record: MigrationRecord,
+    key: EventKey,
+}
+
+#[derive(Clone, Debug)]
+struct Streams {
+    routing: SimRng,
+    jitter: SimRng,
+}
+
+/// The simulated cluster.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    topology: Topology,
+    functions: Vec<Function>,
+    function_streams: Vec<SimRng>,
+    function_metrics: Vec<FunctionMetrics>,
+    placements: Vec<Vec<ShardId>>,
+    by_event_type: Vec<Vec<FunctionId>>,
+    sources: Vec<SourceState>,
+    faults: Vec<Fault>,
+    fault_keys: Vec<(EventKey, Option<EventKey>)>,
+    fault_log: Vec<FaultRecord>,
+    exchange_extra: Vec<SimDuration>,
+    shards: Vec<ShardState>,
+    live: Vec<ShardLive>,
+    invocations: Vec<Invocation>,
+    free_invocations: Vec<u32>,
+    migrations: Vec<ActiveMigration>,
+    migrating: Vec<bool>,
+    routing: Arc<dyn RoutingPolicy>,
+    streams: Streams,
+    rng_streams: RngStreams,
+    totals: Conservation,
+    config_breaker: BreakerConfig,
+    max_reroutes: u8,
+    arrivals_until: SimTime,
+    metrics_interval: SimDuration,
+}
+
+impl Cluster {
+    /// Builds a cluster simulation with every source's first arrival and every fault scheduled.
+    pub fn simulation(
+        config: ClusterConfig,
+        seed: u64,
+        routing: Arc<dyn RoutingPolicy>,
+    ) -> Result<Simulation<Cluster>, ClusterError> {
+        let ClusterConfig {
+            topology,
+            functions,
+            sources,
+            faults,
+            metrics_interval,
+            arrivals_until,
+            breaker,
+            max_reroutes,
+        } = config;
+        validate_topology(&topology)?;
+        if metrics_interval == SimDuration::ZERO {
+            return Err(ClusterError::Invalid("metrics interval must be > 0".into()));
+        }
+        let rng_streams = RngStreams::new(seed);
+        let shards = topology
+            .shards
+            .iter()
+            .map(|s| ShardState {
+                busy_slots: 0,
+                reserved_slots: 0,
+                memory_used_mb: 0,
+                queues: Default::default(),
+                queued: 0,
+                queued_slots: 0,
+                running: Vec::new(),
+                down: 0,
+                partitioned: 0,
+                slowdown: 1.0,
+                consecutive_failures: 0,
+                breaker_probing: false,
+                history: Vec::new(),
+                series: ShardSeries::new(metrics_interval, s.cpu_slots, s.queue_capacity),
+            })
+            .collect();
+        let live = vec![
+            ShardLive {
+                load: 0.0,
+                offline: false,
+                breaker_open_until: SimTime::ZERO,
+            };
+            topology.shards.len()
+        ];
+        let mut cluster = Cluster {
+            exchange_extra: vec![SimDuration::ZERO; topology.exchanges.len()],
+            topology,
+            functions: Vec::new(),
+            function_streams: Vec::new(),
+            function_metrics: Vec::new(),
+            placements: Vec::new(),
+            by_event_type: Vec::new(),
+            sources: Vec::new(),
+            faults: Vec::new(),
+            fault_keys: Vec::new(),
+            fault_log: Vec::new(),
+            shards,
+            live,
+            invocations: Vec::new(),
+            free_invocations: Vec::new(),
+            migrations: Vec::new(),
+            migrating: Vec::new(),
+            routing,
+            streams: Streams {
+                routing: rng_streams.stream("routing"),
+                jitter: rng_streams.stream("network/jitter"),
+            },
+            rng_streams,
+            totals: Conservation::default(),
+            config_breaker: breaker,
+            max_reroutes,
+            arrivals_until,
+            metrics_interval,
+        };
+        for (spec, placement) in functions {
+            cluster.register_function(spec, placement)?;
+        }
+        let mut seen_names = std::collections::BTreeSet::new();
+        for (i, spec) in sources.into_iter().enumerate() {
+            if spec.exchange.index() >= cluster.topology.exchanges.len() {
+                return Err(ClusterError::OutOfRange {
+                    what: format!("source `{}`", spec.name),
+                    kind: "exchange",
+                    index: spec.exchange.index(),
+                    count: cluster.topology.exchanges.len(),
+                });
+            }
+            if !seen_names.insert(spec.name.clone()) {
+                return Err(ClusterError::Invalid(format!(
+                    "two sources are named `{}`: names key the random streams and must be unique",
+                    spec.name
+                )));
+            }
+            let rng = cluster
+                .rng_streams
+                .stream(&format!("arrivals/{}", spec.name));
+            cluster.sources.push(SourceState::new(spec, i as u32, rng)?);
+        }
+        for (i, fault) in faults.iter().enumerate() {
+            cluster.validate_fault(i, fault)?;
+        }
+        let mut sim = Simulation::new(cluster);
+        let (cluster, sched) = sim.parts_mut();
+        for i in 0..cluster.sources.len() {
+            let first = SimTime::ZERO + cluster.sources[i].next_gap();
+            if first < cluster.arrivals_until {
+                sched.schedule_at(first, ClusterEvent::Arrival { source: i as u32 });
+            }
+        }
+        for (i, fault) in faults.into_iter().enumerate() {
+            let start = sched.schedule_at(fault.at, ClusterEvent::FaultStart { fault: i as u32 });
+            cluster.fault_keys.push((start, None));
+            cluster.faults.push(fault);
+        }
+        Ok(sim)
+    }
+
+    fn validate_fault(&self, i: usize, fault: &Fault) -> Result<(), ClusterError> {
+        let what = || format!("fault #{i}");
+        let check = |kind, index: usize, count: usize| {
+            if index >= count {
+                Err(ClusterError::OutOfRange {
+                    what: what(),
+                    kind,
+                    index,
+                    count,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        match fault.kind {
+            FaultKind::Crash { shard } => check("shard", shard.index(), self.shards.len()),
+            FaultKind::Slowdown { shard, factor } => {
+                check("shard", shard.index(), self.shards.len())?;
+                if !(factor.is_finite() && factor > 0.0) {
+                    return Err(ClusterError::Invalid(format!(
+                        "{}: slowdown factor must be > 0 (got {factor})",
+                        what()
+                    )));
+                }
+                Ok(())
+            }
+            FaultKind::Partition { region } => {
+                check("region", region.index(), self.topology.regions.len())
+            }
+            FaultKind::ExchangeLatencySpike { exchange, .. } => {
+                check("exchange", exchange.index(), self.topology.exchanges.len())
+            }
+        }
+    }
+
+    /// Registers a function while the simulation runs (e.g. a protocol launch); it receives events
+    /// from now on. An empty placement means every shard.
+    pub fn register_function(
+        &mut self,
+        spec: FunctionSpec,
+        placement: Vec<ShardId>,
+    ) -> Result<FunctionId, ClusterError> {
+        if self.functions.iter().any(|f| f.spec.name == spec.name) {
+            return Err(ClusterError::Invalid(format!(
+                "function `{}` is declared twice",
+                spec.name
+            )));
+        }
+        for s in &placement {
+            if s.index() >= self.shards.len() {
+                return Err(ClusterError::OutOfRange {
+                    what: format!("placement of function `{}`", spec.name),
+                    kind: "shard",
+                    index: s.index(),
+                    count: self.shards.len(),
+                });
+            }
+        }
+        let placement = if placement.is_empty() {
+            self.topology.shard_ids().collect()
+        } else {
+            placement
+        };
+        let id = FunctionId(self.functions.len() as u32);
+        let function = Function::new(spec)?;
+        let et = function.spec.handles.index();
+        if self.by_event_type.len() <= et {
+            self.by_event_type.resize(et + 1, Vec::new());
+        }
+        self.by_event_type[et].push(id);
+        self.function_streams.push(
+            self.rng_streams
+                .stream(&format!("service/{}", function.spec.name)),
+        );
+        self.function_metrics.push(FunctionMetrics {
+            completed_by_shard: vec![0; self.shards.len()],
+            by_version: vec![0; function.spec.versions.len().max(1)],
+            ..FunctionMetrics::default()
+        });
+        self.functions.push(function);
+        self.placements.push(placement);
+        self.migrating.push(false);
+        Ok(id)
+    }
+
+    /// Stops routing new events to a function; its in-flight invocations still finish.
+    pub fn remove_function(&mut self, f: FunctionId) -> bool {
+        match self.functions.get_mut(f.index()) {
+            Some(func) if func.active => {
+                func.active = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The read-only view routing and planning decide on.
+    pub fn view(&self, now: SimTime) -> ClusterView<'_> {
+        ClusterView {
+            now,
+            topology: &self.topology,
+            live: &self.live,
+            shards: &self.shards,
+            functions: &self.functions,
+            placements: &self.placements,
+        }
+    }
+
+    /// The static topology.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The routing policy in use.
+    pub fn routing(&self) -> &dyn RoutingPolicy {
+        &*self.routing
+    }
+
+    /// A function's declaration.
+    pub fn function(&self, f: FunctionId) -> &Function {
+        &self.functions[f.index()]
+    }
+
+    /// Every registered function, by id.
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+
+    /// A function's current placement.
+    pub fn placement(&self, f: FunctionId) -> &[ShardId] {
+        &self.placements[f.index()]
+    }
+
+    /// Per-function totals, by function id.
+    pub fn function_metrics(&self) -> &[FunctionMetrics] {
+        &self.function_metrics
+    }
+
+    /// A shard's closed metric intervals (call [`Cluster::close_metrics`] first at the end).
+    pub fn shard_series(&self, s: ShardId) -> &ShardSeries {
+        &self.shards[s.index()].series
+    }
+
+    /// Migrations that finished or aborted, in the order they ended, then those still running.
+    pub fn migrations(&self) -> Vec<MigrationRecord> {
+        let mut done: Vec<_> = self
+            .migrations
+            .iter()
+            .filter(|m| m.record.ready != SimTime::MAX)
+            .map(|m| m.record.clone())
+            .collect();
+        done.sort_by_key(|r| r.ready);
+        done.extend(
+            self.migrations
+                .iter()
+                .filter(|m| m.record.ready == SimTime::MAX)
+                .map(|m| m.record.clone()),
+        );
+        done
+    }
+
+    /// Faults as they started and ended.
+    pub fn fault_log(&self) -> &[FaultRecord] {
+        &self.fault_log
+    }
+
+    /// The metrics interval.
+    pub fn metrics_interval(&self) -> SimDuration {
+        self.metrics_interval
+    }
+
+    /// Closes every metric interval that ended at or before `now` on every shard.
+    pub fn close_metrics(&mut self, now: SimTime) {
+        for i in 0..self.shards.len() {
+            self.advance_meter(ShardId(i as u32), now);
+        }
+    }
+
+    /// Cancels a scheduled fault that has not started yet (for what-if forks). Returns whether it
+    /// was still pending.
+    pub fn cancel_fault(&mut self, sched: &mut Scheduler<ClusterEvent>, fault: usize) -> bool {
+        match self.fault_keys.get(fault) {
+            Some(&(start, _)) => sched.cancel(start),
+            None => false,
+        }
+    }
+
+    /// The books, recounted from the invocations themselves.
+    pub fn conservation(&self) -> Conservation {
+        let mut c = self.totals;
+        c.in_network = 0;
+        c.queued = 0;
+        c.running = 0;
+        for inv in &self.invocations {
+            match inv.state {
+                InvState::Free => {}
+                InvState::InNetwork => c.in_network += 1,
+                InvState::Queued => c.queued += 1,
+                InvState::Running => c.running += 1,
+            }
+        }
+        c
+    }
+
+    /// Checks that every invocation is accounted for exactly once.
+    ///
+    /// # Panics
+    /// If the books do not balance: that is a bug in the simulator, never an input error.
+    pub fn assert_conservation(&self) -> Conservation {
+        let c = self.conservation();
+        let queued: u64 = self.shards.iter().map(|s| u64::from(s.queued)).sum();
+        let queue_entries: u64 = self
+            .shards
+            .iter()
+            .flat_map(|s| s.queues.iter())
+            .map(|q| q.len() as u64)
+            .sum();
+        let running: u64 = self.shards.iter().map(|s| s.running.len() as u64).sum();
+        let live = self.invocations.len() as u64 - self.free_invocations.len() as u64;
+        assert!(
+            c.generated == c.ended() + c.in_flight()
+                && c.queued == queued
+                && c.queued == queue_entries
+                && c.running == running
+                && c.in_flight() == live,
+            "conservation violated: {c:?}; shard queues {queued} ({queue_entries} entries), \
+             running {running}, live invocations {live}"
+        );
+        c
+    }
+
+    /// Starts moving function `f` from shard `from` to `to`. The source keeps serving until the
+    /// target is ready (state transfer over the link between their regions, plus warm-up); one
+    /// cpu slot is reserved on each shard meanwhile.
+    pub fn start_migration(
+        &mut self,
+        sched: &mut Scheduler<ClusterEvent>,
+        f: FunctionId,
+        from: ShardId,
+        to: ShardId,
+        reason: &str,
+    ) -> Result<(), MigrationError> {
+        let now = sched.now();
+        let func = self
+            .functions
+            .get(f.index())
+            .filter(|func| func.active)
+            .ok_or(MigrationError::NoSuchFunction(f))?;
+        for s in [from, to] {
+            if s.index() >= self.shards.len() {
+                return Err(MigrationError::NoSuchShard(s));
+            }
+        }
+        let placement = &self.placements[f.index()];
+        if !placement.contains(&from) {
+            return Err(MigrationError::NotPlaced(f, from));
+        }
+        if placement.contains(&to) {
+            return Err(MigrationError::AlreadyPlaced(f, to));
+        }
+        if !self.view(now).is_available(to) {
+            return Err(MigrationError::TargetUnavailable(to));
+        }
+        if self.migrating[f.index()] {
+            return Err(MigrationError::Busy(f));
+        }
+        let net = &self.topology.network;
+        let duration = net.transfer_time(
+            self.topology.shards[from.index()].region,
+            self.topology.shards[to.index()].region,
+            func.spec.state_bytes,
+        ) + func.spec.warmup;
+        for s in [from, to] {
+            self.advance_meter(s, now);
+            self.shards[s.index()].reserved_slots += 1;
+            self.sync_shard(s, now);
+        }
+        let index = self.migrations.len() as u32;
+        let key = sched.schedule_in(duration, ClusterEvent::MigrationReady { migration: index });
+        self.migrating[f.index()] = true;
+        self.migrations.push(ActiveMigration {
+            record: MigrationRecord {
+                start: now,
+                ready: SimTime::MAX,
+                function: f,
+                from,
+                to,
+                reason: reason.to_owned(),
+                cost_slot_secs: 2.0 * duration.as_secs_f64(),
+                completed: false,
+            },
+            key,
+        });
+        Ok(())
+    }
+
+    // ---- the hot path ------------------------------------------------------------------------
+
+    fn alloc(&mut self, inv: Invocation) -> InvocationId {
+        self.totals.generated += 1;
+        match self.free_invocations.pop() {
+            Some(i) => {
+                self.invocations[i as usize] = inv;
+                InvocationId(i)
+            }
+            None => {
+                self.invocations.push(inv);
+                InvocationId(self.invocations.len() as u32 - 1)
+            }
+        }
+    }
+
+    fn release(&mut self, id: InvocationId) {
+        self.invocations[id.index()].state = InvState::Free;
+        self.free_invocations.push(id.0);
+    }
+
+    fn on_arrival(&mut self, source: u32, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let src = &mut self.sources[source as usize];
+        let next = now + src.next_gap();
+        if next < self.arrivals_until {
+            sched.schedule_at(next, ClusterEvent::Arrival { source });
+        }
+        let event = src.next_event();
+        self.dispatch(event, now, sched);
+    }
+
+    fn function_for(&self, event_type: EventTypeId) -> Option<FunctionId> {
+        self.by_event_type
+            .get(event_type.index())?
+            .iter()
+            .copied()
+            .find(|f| self.functions[f.index()].active)
+    }
+
+    /// Creates an invocation for an event and routes it from its exchange.
+    pub fn dispatch(
+        &mut self,
+        event: DomainEvent,
+        now: SimTime,
+        sched: &mut Scheduler<ClusterEvent>,
+    ) {
+        let Some(f) = self.function_for(event.event_type) else {
+            self.totals.generated += 1;
+            self.totals.dropped[DropReason::NoFunction as usize] += 1;
+            return;
+        };
+        let func = &self.functions[f.index()];
+        let rng = &mut self.function_streams[f.index()];
+        let mut base = func.sampler.sample(rng);
+        let mut version = 0;
+        if !func.version_cdf.is_empty() {
+            version = func.version_for(rng.random_range(0..100));
+            base = (base as f64 * func.spec.versions[version as usize].service_scale) as u64;
+        }
+        let r = func.spec.resources;
+        let inv = Invocation {
+            event,
+            function: f,
+            arrived: now,
+            deadline: now + r.timeout,
+            base_service_ns: base,
+            shard: ShardId(0),
+            slots: r.cpu.slots(),
+            memory_mb: r.memory_mb,
+            priority: r.priority,
+            reroutes: 0,
+            state: InvState::InNetwork,
+            times_out: false,
+            run_ns: 0,
+            running_index: 0,
+            finish: None,
+        };
+        let fm = &mut self.function_metrics[f.index()];
+        fm.invocations += 1;
+        fm.by_version[version as usize] += 1;
+        let id = self.alloc(inv);
+        let home = self.topology.exchanges[event.exchange.index()].home;
+        let extra = self.exchange_extra[event.exchange.index()];
+        self.route(id, home, extra, now, sched);
+    }
+
+    fn route(
+        &mut self,
+        id: InvocationId,
+        from: RegionId,
+        extra: SimDuration,
+        now: SimTime,
+        sched: &mut Scheduler<ClusterEvent>,
+    ) {
+        let inv = &self.invocations[id.index()];
+        let f = inv.function;
+        let request = RouteRequest {
+            event: &inv.event,
+            function: f,
+            declaration: &self.functions[f.index()],
+            candidates: &self.placements[f.index()],
+        };
+        let view = ClusterView {
+            now,
+            topology: &self.topology,
+            live: &self.live,
+            shards: &self.shards,
+            functions: &self.functions,
+            placements: &self.placements,
+        };
+        match self
+            .routing
+            .select(&request, &view, &mut self.streams.routing)
+        {
+            Ok(shard) => {
+                let region = self.topology.shards[shard.index()].region;
+                let delay = self
+                    .topology
+                    .network
+                    .one_way(from, region, &mut self.streams.jitter)
+                    + extra;
+                let inv = &mut self.invocations[id.index()];
+                inv.shard = shard;
+                inv.state = InvState::InNetwork;
+                sched.schedule_in(delay, ClusterEvent::Deliver { inv: id });
+            }
+            Err(_) => self.end_dropped(id, None, DropReason::NoShard, now),
+        }
+    }
+
+    fn on_deliver(&mut self, id: InvocationId, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let shard = self.invocations[id.index()].shard;
+        if self.live[shard.index()].offline {
+            self.reroute(id, shard, now, sched);
+            return;
+        }
+        self.advance_meter(shard, now);
+        let spec = &self.topology.shards[shard.index()];
+        let st = &mut self.shards[shard.index()];
+        let inv = &mut self.invocations[id.index()];
+        inv.slots = inv.slots.min(spec.cpu_slots.max(1));
+        inv.memory_mb = inv.memory_mb.min(spec.memory_mb);
+        inv.run_ns = (inv.base_service_ns as f64 * st.slowdown / spec.speed) as u64;
+        let c = &mut st.series.counters;
+        c.arrivals += 1;
+        c.offered_work_ns += inv.run_ns * u64::from(inv.slots);
+        if st.queued == 0 && fits(spec, st, inv) {
+            self.start(id, shard, now, sched);
+        } else if st.queued < spec.queue_capacity {
+            inv.state = InvState::Queued;
+            st.queues[inv.priority as usize].push_back(id);
+            st.queued += 1;
+            st.queued_slots += inv.slots;
+            self.sync_shard(shard, now);
+        } else {
+            self.end_dropped(id, Some(shard), DropReason::QueueFull, now);
+        }
+    }
+
+    fn start(
+        &mut self,
+        id: InvocationId,
+        shard: ShardId,
+        now: SimTime,
+        sched: &mut Scheduler<ClusterEvent>,
+    ) {
+        let st = &mut self.shards[shard.index()];
+        let inv = &mut self.invocations[id.index()];
+        st.busy_slots += inv.slots;
+        st.memory_used_mb += inv.memory_mb;
+        let done = now + SimDuration::from_nanos(inv.run_ns);
+        inv.times_out = done > inv.deadline;
+        let finish_at = if inv.times_out {
+            inv.deadline.max(now)
+        } else {
+            done
+        };
+        inv.state = InvState::Running;
+        inv.running_index = st.running.len() as u32;
+        st.running.push(id);
+        inv.finish = Some(sched.schedule_at(finish_at, ClusterEvent::Finish { inv: id }));
+        self.sync_shard(shard, now);
+    }
+
+    fn on_finish(&mut self, id: InvocationId, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let inv = self.invocations[id.index()];
+        let shard = inv.shard;
+        self.advance_meter(shard, now);
+        self.stop_running(id, shard);
+        let st = &mut self.shards[shard.index()];
+        let success = !inv.times_out;
+        let f = inv.function.index();
+        if st.history.len() <= f {
+            st.history.resize_with(f + 1, History::default);
+        }
+        st.history[f].push(
+            now.saturating_duration_since(inv.arrived).as_nanos(),
+            success,
+        );
+        let fm = &mut self.function_metrics[f];
+        if success {
+            let latency = now - inv.arrived;
+            st.series.counters.completed += 1;
+            st.series.record_latency(latency);
+            fm.completed += 1;
+            fm.latency.record(latency);
+            fm.completed_by_shard[shard.index()] += 1;
+            self.totals.completed += 1;
+            self.breaker_success(shard);
+        } else {
+            st.series.counters.timed_out += 1;
+            fm.timed_out += 1;
+            self.totals.timed_out += 1;
+            self.breaker_failure(shard, now);
+        }
+        self.release(id);
+        self.drain_queue(shard, now, sched);
+        self.sync_shard(shard, now);
+    }
+
+    fn stop_running(&mut self, id: InvocationId, shard: ShardId) {
+        let inv = self.invocations[id.index()];
+        let st = &mut self.shards[shard.index()];
+        st.busy_slots -= inv.slots;
+        st.memory_used_mb -= inv.memory_mb;
+        let pos = inv.running_index as usize;
+        st.running.swap_remove(pos);
+        if let Some(&moved) = st.running.get(pos) {
+            self.invocations[moved.index()].running_index = pos as u32;
+        }
+    }
+
+    fn drain_queue(&mut self, shard: ShardId, now: SimTime, sched: &mut Scheduler<ClusterEvent>) {
+        loop {
+            let spec = &self.topology.shards[shard.index()];
+            let st = &mut self.shards[shard.index()];
+            if st.queued == 0 {
+                return;
+            }
+            let Some(q) = st.queues.iter().rposition(|q| !q.is_empty()) else {
+                unreachable!("queued count {} with empty queues", st.queued)
+            };
+            let id = st.queues[q][0];
+            if !fits(spec, st, &self.invocations[id.index()]) {
+                return;
+            }
+            st.queues[q].pop_front();
+            st.queued -= 1;
+            st.queued_slots -= self.invocations[id.index()].slots;
+            self.start(id, shard, now, sched);
+        }
+    }
+
+    fn reroute(
+        &mut self,
+        id: InvocationId,
+        from_shard: ShardId,
+        now: SimTime,
+        sched: &mut Scheduler<ClusterEvent>,
+    ) {
+        self.advance_meter(from_shard, now);
+        self.shards[from_shard.index()].series.counters.rerouted += 1;
+        let inv = &mut self.invocations[id.index()];
+        inv.reroutes += 1;
+        if inv.reroutes > self.max_reroutes {
+            self.totals.failed[FailReason::RerouteLimit as usize] += 1;
+            self.function_metrics[inv.function.index()].failed += 1;
+            self.shards[from_shard.index()].series.counters.failed += 1;
+            self.release(id);
+            return;
+        }
+        let region = self.topology.shards[from_shard.index()].region;
+        self.route(id, region, SimDuration::ZERO, now, sched);
+    }
+
+    fn end_dropped(
+        &mut self,
+        id: InvocationId,
+        shard: Option<ShardId>,
+        why: DropReason,
+        _now: SimTime,
+    ) {
+        let f = self.invocations[id.index()].function;
+        self.totals.dropped[why as usize] += 1;
+        self.function_metrics[f.index()].dropped += 1;
+        if let Some(s) = shard {
+            self.shards[s.index()].series.counters.dropped += 1;
+        }
+        self.release(id);
+    }
+
+    // ---- shard bookkeeping --------------------------------------------------------------------
+
+    #[inline]
+    fn advance_meter(&mut self, shard: ShardId, now: SimTime) {
+        let st = &mut self.shards[shard.index()];
+        let state = ShardInstant {
+            queue_depth: st.queued,
+            busy_slots: st.busy_slots + st.reserved_slots,
+            memory_used_mb: st.memory_used_mb,
+            healthy: st.down == 0 && st.partitioned == 0,
+        };
+        st.series.advance(now, state);
+    }
+
+    /// Refreshes the routing-visible state and the busy-time integral after a change.
+    #[inline]
+    fn sync_shard(&mut self, shard: ShardId, now: SimTime) {
+        let st = &mut self.shards[shard.index()];
+        let slots = self.topology.shards[shard.index()].cpu_slots.max(1);
+        let busy = st.busy_slots + st.reserved_slots;
+        st.series.set_busy(now, busy);
+        let live = &mut self.live[shard.index()];
+        live.load = f64::from(busy + st.queued_slots) / f64::from(slots);
+        live.offline = st.down > 0 || st.partitioned > 0;
+    }
+
+    fn breaker_success(&mut self, shard: ShardId) {
+        let st = &mut self.shards[shard.index()];
+        st.consecutive_failures = 0;
+        st.breaker_probing = false;
+    }
+
+    fn breaker_failure(&mut self, shard: ShardId, now: SimTime) {
+        let cfg = self.config_breaker;
+        let st = &mut self.shards[shard.index()];
+        st.consecutive_failures += 1;
+        let live = &mut self.live[shard.index()];
+        let half_open = now >= live.breaker_open_until && st.breaker_probing;
+        if st.consecutive_failures >= cfg.failure_threshold || half_open {
+            // Open (or re-open after a failed probe): routing skips the shard until the cool-down
+            // ends, then lets traffic probe it; the next outcome closes or re-opens it.
+            live.breaker_open_until = now + cfg.cooldown;
+            st.breaker_probing = true;
+            st.consecutive_failures = 0;
+        }
+    }
+
+    // ---- faults and migrations ----------------------------------------------------------------
+
+    fn on_fault(&mut self, index: u32, starting: bool, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let fault = self.faults[index as usize].clone();
+        let phase = if starting { "start" } else { "end" };
+        self.fault_log.push(FaultRecord {
+            at: now,
+            description: format!("{phase}: {}", self.describe_fault(&fault.kind)),
+        });
+        if starting {
+            let end = sched.schedule_in(fault.duration, ClusterEvent::FaultEnd { fault: index });
+            self.fault_keys[index as usize].1 = Some(end);
+        }
+        match fault.kind {
+            FaultKind::Crash { shard } => {
+                self.advance_meter(shard, now);
+                if starting {
+                    self.shards[shard.index()].down += 1;
+                    self.sync_shard(shard, now);
+                    self.crash(shard, now, sched);
+                } else {
+                    let st = &mut self.shards[shard.index()];
+                    st.down -= 1;
+                    st.consecutive_failures = 0;
+                    st.breaker_probing = false;
+                    self.live[shard.index()].breaker_open_until = now;
+                    self.sync_shard(shard, now);
+                }
+            }
+            FaultKind::Slowdown { shard, factor } => {
+                self.advance_meter(shard, now);
+                let st = &mut self.shards[shard.index()];
+                if starting {
+                    st.slowdown *= factor;
+                } else {
+                    st.slowdown /= factor;
+                    if (st.slowdown - 1.0).abs() < 1e-12 {
+                        st.slowdown = 1.0; // undo float residue so health reads Healthy again
+                    }
+                }
+            }
+            FaultKind::Partition { region } => {
+                for s in 0..self.shards.len() {
+                    if self.topology.shards[s].region == region {
+                        let shard = ShardId(s as u32);
+                        self.advance_meter(shard, now);
+                        let st = &mut self.shards[s];
+                        if starting {
+                            st.partitioned += 1;
+                        } else {
+                            st.partitioned -= 1;
+                        }
+                        self.sync_shard(shard, now);
+                    }
+                }
+            }
+            FaultKind::ExchangeLatencySpike { exchange, extra } => {
+                let e = &mut self.exchange_extra[exchange.index()];
+                *e = if starting {
+                    *e + extra
+                } else {
+                    e.checked_sub(extra).unwrap_or(SimDuration::ZERO)
+                };
+            }
+        }
+    }
+
+    fn describe_fault(&self, kind: &FaultKind) -> String {
+        let shard = |s: &ShardId| self.topology.shards[s.index()].name.clone();
+        match kind {
+            FaultKind::Crash { shard: s } => format!("crash {}", shard(s)),
+            FaultKind::Slowdown { shard: s, factor } => format!("slowdown {} x{factor}", shard(s)),
+            FaultKind::Partition { region } => {
+                format!("partition {}", self.topology.regions[region.index()].name)
+            }
+            FaultKind::ExchangeLatencySpike { exchange, extra } => format!(
+                "latency spike {} +{extra}",
+                self.topology.exchanges[exchange.index()].name
+            ),
+        }
+    }
+
+    /// A crash: running work fails, queued work is re-routed, migrations touching the shard abort.
+    fn crash(&mut self, shard: ShardId, now: SimTime, sched: &mut Scheduler<ClusterEvent>) {
+        let running = std::mem::take(&mut self.shards[shard.index()].running);
+        for id in running {
+            let inv = self.invocations[id.index()];
+            if let Some(key) = inv.finish {
+                sched.cancel(key);
+            }
+            let st = &mut self.shards[shard.index()];
+            st.busy_slots -= inv.slots;
+            st.memory_used_mb -= inv.memory_mb;
+            st.series.counters.failed += 1;
+            self.function_metrics[inv.function.index()].failed += 1;
+            self.totals.failed[FailReason::ShardCrashed as usize] += 1;
+            self.release(id);
+        }
+        let queued: Vec<InvocationId> = {
+            let st = &mut self.shards[shard.index()];
+            st.queued = 0;
+            st.queued_slots = 0;
+            st.queues
+                .iter_mut()
+                .rev()
+                .flat_map(|q| q.drain(..))
+                .collect()
+        };
+        self.sync_shard(shard, now);
+        for id in queued {
+            self.reroute(id, shard, now, sched);
+        }
+        for m in 0..self.migrations.len() {
+            let a = &self.migrations[m];
+            if a.record.ready == SimTime::MAX && (a.record.from == shard || a.record.to == shard) {
+                sched.cancel(a.key);
+                self.finish_migration(m, now, false, sched);
+            }
+        }
+    }
+
+    fn on_migration_ready(&mut self, m: u32, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        self.finish_migration(m as usize, now, true, sched);
+    }
+
+    fn finish_migration(
+        &mut self,
+        m: usize,
+        now: SimTime,
+        completed: bool,
+        sched: &mut Scheduler<ClusterEvent>,
+    ) {
+        let rec = &mut self.migrations[m].record;
+        rec.ready = now;
+        rec.completed = completed;
+        rec.cost_slot_secs = 2.0 * (now - rec.start).as_secs_f64();
+        let (f, from, to) = (rec.function, rec.from, rec.to);
+        self.migrating[f.index()] = false;
+        if completed {
+            let placement = &mut self.placements[f.index()];
+            if let Some(slot) = placement.iter_mut().find(|s| **s == from) {
+                *slot = to;
+            }
+        }
+        for s in [from, to] {
+            self.advance_meter(s, now);
+            self.shards[s.index()].reserved_slots -= 1;
+            if self.shards[s.index()].down == 0 {
+                self.drain_queue(s, now, sched);
+            }
+            self.sync_shard(s, now);
+        }
+    }
+}
+
+#[inline]
+fn fits(spec: &super::topology::ShardSpec, st: &ShardState, inv: &Invocation) -> bool {
+    st.busy_slots + st.reserved_slots + inv.slots <= spec.cpu_slots
+        && st.memory_used_mb + inv.memory_mb <= spec.memory_mb
+}
+
+fn validate_topology(t: &Topology) -> Result<(), ClusterError> {
+    if t.network.regions() != t.regions.len() {
+        return Err(ClusterError::Invalid(format!(
+            "the RTT matrix covers {} regions but {} are declared",
+            t.network.regions(),
+            t.regions.len()
+        )));
+    }
+    for (i, e) in t.exchanges.iter().enumerate() {
+        if e.home.index() >= t.regions.len() {
+            return Err(ClusterError::OutOfRange {
+                what: format!("exchange `{}` (#{i})", e.name),
+                kind: "region",
+                index: e.home.index(),
+                count: t.regions.len(),
+            });
+        }
+    }
+    for s in &t.shards {
+        if s.region.index() >= t.regions.len() {
+            return Err(ClusterError::OutOfRange {
+                what: format!("shard `{}`", s.name),
+                kind: "region",
+                index: s.region.index(),
+                count: t.regions.len(),
+            });
+        }
+        if s.cpu_slots == 0 || !(s.speed.is_finite() && s.speed > 0.0) {
+            return Err(ClusterError::Invalid(format!(
+                "shard `{}`: cpu_slots must be >= 1 and speed > 0",
+                s.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Model for Cluster {
+    type Event = ClusterEvent;
+
+    #[inline]
+    fn handle(&mut self, event: ClusterEvent, sched: &mut Scheduler<ClusterEvent>) {
+        match event {
+            ClusterEvent::Arrival { source } => self.on_arrival(source, sched),
+            ClusterEvent::Deliver { inv } => self.on_deliver(inv, sched),
+            ClusterEvent::Finish { inv } => self.on_finish(inv, sched),
+            ClusterEvent::MigrationReady { migration } => self.on_migration_ready(migration, sched),
+            ClusterEvent::FaultStart { fault } => self.on_fault(fault, true, sched),
+            ClusterEvent::FaultEnd { fault } => self.on_fault(fault, false, sched),
+        }
+    }
+}
