@@ -101,3 +101,35 @@ fn bench_json_is_written_atomically_and_parses() {
     assert_eq!(report["events"], 1000);
     assert!(report["ratio_engine_over_reference"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn bench_cluster_prints_balanced_books_then_the_rate() {
+    let out = shardsim(&["bench", "cluster", "--duration", "20s", "--repeats", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let books = stdout
+        .lines()
+        .find(|l| l.starts_with("conservation:"))
+        .expect("a conservation line");
+    // "conservation: invocations=N = completed a + timed_out b + failed c + dropped d + in_flight e"
+    let numbers: Vec<u64> = books
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 6, "{books}");
+    assert_eq!(numbers[0], numbers[1..].iter().sum::<u64>(), "{books}");
+    assert!(numbers[0] > 40_000, "20 s at ≈3,000/s: {books}");
+    let last = stdout.lines().last().unwrap();
+    assert!(last.starts_with("invocations_per_sec="), "{stdout}");
+}
+
+#[test]
+fn durations_are_checked() {
+    let out = shardsim(&["bench", "cluster", "--duration", "5 parsecs"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("allowed ms, s, m, h, d"),
+        "{}",
+        text(&out.stderr)
+    );
+}

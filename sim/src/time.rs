@@ -159,6 +159,18 @@ impl Sub<SimTime> for SimTime {
     }
 }
 
+/// `time - span`; panics before time zero, which no simulation can reach.
+impl Sub<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn sub(self, d: SimDuration) -> SimTime {
+        SimTime(
+            self.0
+                .checked_sub(d.0)
+                .expect("subtracted a SimDuration past time zero"),
+        )
+    }
+}
+
 impl Add for SimDuration {
     type Output = SimDuration;
     fn add(self, other: SimDuration) -> SimDuration {
