@@ -128,6 +128,12 @@ pub struct ShardCounters {
     pub offered_work_ns: u64,
     /// Integral of busy cpu slots over time (slot-nanoseconds).
     pub busy_slot_ns: u64,
+    /// Integral of busy + migration-reserved + queued slots over time: the load routing sees.
+    pub load_slot_ns: u64,
+    /// Invocations placed here as a degraded route (the overflow shard when nothing fit).
+    pub degraded_routes: u64,
+    /// Invocations placed here by failover to the general pool after their policy found nothing.
+    pub failovers: u64,
     /// Invocations that completed in time.
     pub completed: u64,
     /// Invocations that ran past their timeout (SLO violations).
@@ -173,6 +179,7 @@ pub struct ShardSeries {
     next_boundary: SimTime,
     last_busy_change: SimTime,
     busy_slots: u32,
+    load_slots: u32,
     /// Live totals (not yet closed into a row).
     pub(crate) counters: ShardCounters,
     live_hist: Histogram,
@@ -189,6 +196,7 @@ impl ShardSeries {
             next_boundary: SimTime::ZERO + interval,
             last_busy_change: SimTime::ZERO,
             busy_slots: 0,
+            load_slots: 0,
             counters: ShardCounters::default(),
             live_hist: Histogram::default(),
             rows: Vec::new(),
@@ -230,14 +238,25 @@ impl ShardSeries {
             .saturating_duration_since(self.last_busy_change)
             .as_nanos();
         self.counters.busy_slot_ns += u64::from(self.busy_slots) * dt;
+        self.counters.load_slot_ns += u64::from(self.load_slots) * dt;
         self.last_busy_change = until;
     }
 
-    /// Records that busy slots changed to `busy` at `now` (after `advance`).
+    /// Records the occupancy from `now` on (after `advance`): `busy` running or reserved slots,
+    /// `load` = busy + queued slots.
     #[inline]
-    pub(crate) fn set_busy(&mut self, now: SimTime, busy: u32) {
+    pub(crate) fn set_occupancy(&mut self, now: SimTime, busy: u32, load: u32) {
         self.accumulate_busy(now);
         self.busy_slots = busy;
+        self.load_slots = load;
+    }
+
+    /// Changes the capacity that later intervals are normalised by.
+    ///
+    /// Rows keep cumulative counters, so a capacity change mid-interval makes that interval's
+    /// derived ratios approximate; the counters themselves stay exact.
+    pub(crate) fn set_slots(&mut self, slots: u32) {
+        self.slots = slots;
     }
 
     /// Records a completion latency in the live interval.
@@ -293,6 +312,7 @@ impl ShardSeries {
             + (c.failed - start.failed)
             + (c.dropped - start.dropped);
         let utilisation = (c.busy_slot_ns - start.busy_slot_ns) as f64 / capacity;
+        let mean_load = (c.load_slot_ns - start.load_slot_ns) as f64 / capacity;
         let queue_ratio = f64::from(end.queue_depth) / f64::from(self.queue_capacity.max(1));
         let error_rate = if arrivals == 0 {
             0.0
@@ -304,6 +324,7 @@ impl ShardSeries {
             arrivals,
             offered_load: (c.offered_work_ns - start.offered_work_ns) as f64 / capacity,
             utilisation,
+            mean_load,
             completed: c.completed - start.completed,
             timed_out: c.timed_out - start.timed_out,
             failed: c.failed - start.failed,
@@ -331,6 +352,8 @@ pub struct IntervalStats {
     pub offered_load: f64,
     /// Busy slot-time over capacity.
     pub utilisation: f64,
+    /// Time-averaged (busy + queued slots) / cpu slots: the load routing balances.
+    pub mean_load: f64,
     /// Completed in time.
     pub completed: u64,
     /// Timed out (SLO violations).

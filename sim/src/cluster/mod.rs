@@ -76,6 +76,7 @@ mod function;
 mod ids;
 mod metrics;
 mod model;
+pub mod policies;
 pub mod preset;
 mod routing;
 mod topology;
@@ -94,11 +95,13 @@ pub use metrics::{
     MigrationRecord, ShardCounters, ShardRow, ShardSeries,
 };
 pub use model::{
-    BreakerConfig, Cluster, ClusterConfig, ClusterError, ClusterEvent, Conservation, Fault,
-    FaultKind, MigrationError,
+    BreakerConfig, Change, ChangeRecord, Cluster, ClusterConfig, ClusterError, ClusterEvent,
+    Conservation, Fault, FaultKind, LimitError, MigrationError, MonitorConfig, Redistribution,
+    ScheduledChange, SelectionWeights,
 };
+pub use policies::{LeastLoaded, POLICY_NAMES, UnknownPolicy, policy_by_name};
 pub use routing::{
-    ClusterView, Health, HistorySummary, LeastLoaded, NoRoute, RouteRequest, RoutingPolicy,
+    ClusterView, Health, HistorySummary, NoRoute, Route, RouteRequest, RoutingPolicy,
 };
 pub use topology::{
     DEFAULT_EXCHANGES, DEFAULT_REGIONS, DEFAULT_RTT_MS, Exchange, Network, Region, RiskTier,

@@ -17,12 +17,14 @@ use std::sync::Arc;
 use rand::RngExt;
 
 use super::event::DomainEvent;
+use super::function::Version;
 use super::function::{Function, FunctionSpec, FunctionSpecError, Priority};
 use super::ids::{EventTypeId, ExchangeId, FunctionId, InvocationId, RegionId, ShardId};
 use super::metrics::{
     DropReason, FailReason, FaultRecord, FunctionMetrics, MigrationRecord, ShardInstant,
     ShardSeries,
 };
+use super::policies::LeastLoaded;
 use super::routing::{ClusterView, HistorySummary, RouteRequest, RoutingPolicy, ShardLive};
 use super::topology::Topology;
 use super::workload::{PoissonSource, SourceError, SourceState};
@@ -108,6 +110,166 @@ pub struct ClusterConfig {
     pub breaker: BreakerConfig,
     /// Re-routes (crash, partition) before an invocation fails.
     pub max_reroutes: u8,
+    /// Per-function routing policies, by function name, overriding the cluster's policy.
+    pub routing_overrides: Vec<(String, Arc<dyn RoutingPolicy>)>,
+    /// How to choose among several functions that handle one event type.
+    pub selection: SelectionWeights,
+    /// The performance monitor, if enabled.
+    pub monitor: Option<MonitorConfig>,
+    /// Configuration changes applied at given simulated times.
+    pub changes: Vec<ScheduledChange>,
+}
+
+/// Weights of the composite score that picks one function when several handle an event type:
+/// `load·(1 − mean load of its shards) + resources·(free slot share) + priority·(priority / 3) +
+/// affinity·(mean affinity of its shards)`. They must sum to 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SelectionWeights {
+    /// Weight of the placement's spare load.
+    pub load: f64,
+    /// Weight of the placement's free cpu slots.
+    pub resources: f64,
+    /// Weight of the function's priority.
+    pub priority: f64,
+    /// Weight of the placement's recent success with the function.
+    pub affinity: f64,
+}
+
+impl Default for SelectionWeights {
+    fn default() -> Self {
+        SelectionWeights {
+            load: 0.3,
+            resources: 0.25,
+            priority: 0.25,
+            affinity: 0.2,
+        }
+    }
+}
+
+impl SelectionWeights {
+    fn validate(&self) -> Result<(), ClusterError> {
+        let w = [self.load, self.resources, self.priority, self.affinity];
+        if w.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+            || (w.iter().sum::<f64>() - 1.0).abs() > 1e-9
+        {
+            return Err(ClusterError::Invalid(format!(
+                "function selection weights must be >= 0 and sum to 1 (got {w:?}, sum {})",
+                w.iter().sum::<f64>()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The seeds' `monitorFunctionPerformance`: every `interval`, a function whose mean execution
+/// time on a shard (over its last 100 runs there, at least `min_executions`) exceeds
+/// `slow_factor` × its expected time on that shard has its preference moved off the shard for
+/// `demotion`: routing offers the shard only if nothing else is available.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MonitorConfig {
+    /// How often to check.
+    pub interval: SimDuration,
+    /// Mean over expected that counts as slow (1.5 in the seeds).
+    pub slow_factor: f64,
+    /// Executions needed before a shard is judged.
+    pub min_executions: u32,
+    /// How long a slow shard stays demoted.
+    pub demotion: SimDuration,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        MonitorConfig {
+            interval: SimDuration::from_mins(1),
+            slow_factor: 1.5,
+            min_executions: 20,
+            demotion: SimDuration::from_mins(5),
+        }
+    }
+}
+
+/// A redistribution made by the performance monitor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Redistribution {
+    /// When.
+    pub at: SimTime,
+    /// Which function.
+    pub function: FunctionId,
+    /// The slow shard it was moved off.
+    pub from: ShardId,
+    /// The least loaded remaining shard its preference moved to, if any.
+    pub to: Option<ShardId>,
+    /// Mean execution time seen on `from`.
+    pub mean: SimDuration,
+    /// Expected execution time on `from` (declared mean / shard speed).
+    pub expected: SimDuration,
+}
+
+/// A configuration change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A new traffic split between a function's versions, on every shard at once.
+    TrafficSplit {
+        /// Which function.
+        function: FunctionId,
+        /// The new versions (percentages summing to 100).
+        versions: Vec<super::function::Version>,
+    },
+    /// New resource limits for a shard; refused if current usage already exceeds them.
+    ShardLimits {
+        /// Which shard.
+        shard: ShardId,
+        /// New cpu slots.
+        cpu_slots: u32,
+        /// New memory, MiB.
+        memory_mb: u32,
+    },
+}
+
+/// A change and when it applies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledChange {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub change: Change,
+}
+
+/// What happened to a scheduled change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeRecord {
+    /// When it was applied.
+    pub at: SimTime,
+    /// Index into the configured changes.
+    pub index: usize,
+    /// `Err` with the reason if it was refused.
+    pub outcome: Result<(), String>,
+}
+
+/// A shard-limit update that would cut below current usage.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// Unknown shard.
+    #[error("shard {0} does not exist")]
+    NoSuchShard(ShardId),
+    /// Zero cpu slots.
+    #[error("shard {shard}: cpu_slots must be >= 1")]
+    ZeroSlots {
+        /// Which shard.
+        shard: ShardId,
+    },
+    /// Usage already above the new limit.
+    #[error("shard {shard}: {resource} in use ({in_use}) exceeds the new limit ({limit})")]
+    InUse {
+        /// Which shard.
+        shard: ShardId,
+        /// `cpu_slots` or `memory_mb`.
+        resource: &'static str,
+        /// Currently used.
+        in_use: u32,
+        /// Requested limit.
+        limit: u32,
+    },
 }
 
 impl ClusterConfig {
@@ -122,6 +284,10 @@ impl ClusterConfig {
             arrivals_until: SimTime::MAX,
             breaker: BreakerConfig::default(),
             max_reroutes: 3,
+            routing_overrides: Vec::new(),
+            selection: SelectionWeights::default(),
+            monitor: None,
+            changes: Vec::new(),
         }
     }
 }
@@ -208,6 +374,13 @@ pub enum ClusterEvent {
         /// Index into the fault list.
         fault: u32,
     },
+    /// The performance monitor's periodic check.
+    Monitor,
+    /// A scheduled configuration change applies.
+    Change {
+        /// Index into the configured changes.
+        index: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,6 +406,7 @@ struct Invocation {
     state: InvState,
     times_out: bool,
     run_ns: u64,
+    started: SimTime,
     running_index: u32,
     finish: Option<EventKey>,
 }
@@ -281,7 +455,7 @@ pub(crate) struct ShardState {
     pub memory_used_mb: u32,
     queues: [VecDeque<InvocationId>; 4],
     pub queued: u32,
-    queued_slots: u32,
+    pub queued_slots: u32,
     running: Vec<InvocationId>,
     /// Active crash faults (a count, so overlapping faults nest).
     pub down: u32,
@@ -292,6 +466,8 @@ pub(crate) struct ShardState {
     consecutive_failures: u32,
     breaker_probing: bool,
     pub history: Vec<History>,
+    pub protocol_history: Vec<History>,
+    pub exchange_history: Vec<History>,
     series: ShardSeries,
 }
 
@@ -370,6 +546,16 @@ pub struct Cluster {
     free_invocations: Vec<u32>,
     migrations: Vec<ActiveMigration>,
     migrating: Vec<bool>,
+    route_sequence: Vec<u64>,
+    function_routing: Vec<Option<Arc<dyn RoutingPolicy>>>,
+    selection: SelectionWeights,
+    monitor: Option<MonitorConfig>,
+    demotions: Vec<Vec<(ShardId, SimTime)>>,
+    redistributions: Vec<Redistribution>,
+    changes: Vec<ScheduledChange>,
+    change_log: Vec<ChangeRecord>,
+    candidate_scratch: Vec<ShardId>,
+    general_pool: Vec<ShardId>,
     routing: Arc<dyn RoutingPolicy>,
     streams: Streams,
     rng_streams: RngStreams,
@@ -396,12 +582,29 @@ impl Cluster {
             arrivals_until,
             breaker,
             max_reroutes,
+            routing_overrides,
+            selection,
+            monitor,
+            changes,
         } = config;
         validate_topology(&topology)?;
+        selection.validate()?;
+        if let Some(m) = &monitor
+            && (m.interval == SimDuration::ZERO
+                || !(m.slow_factor.is_finite() && m.slow_factor > 0.0))
+        {
+            return Err(ClusterError::Invalid(
+                "monitor: interval must be > 0 and slow_factor > 0".into(),
+            ));
+        }
         if metrics_interval == SimDuration::ZERO {
             return Err(ClusterError::Invalid("metrics interval must be > 0".into()));
         }
         let rng_streams = RngStreams::new(seed);
+        let general_pool = topology
+            .shard_ids()
+            .filter(|s| topology.shards[s.index()].tags.general)
+            .collect();
         let shards = topology
             .shards
             .iter()
@@ -419,6 +622,8 @@ impl Cluster {
                 consecutive_failures: 0,
                 breaker_probing: false,
                 history: Vec::new(),
+                protocol_history: Vec::new(),
+                exchange_history: Vec::new(),
                 series: ShardSeries::new(metrics_interval, s.cpu_slots, s.queue_capacity),
             })
             .collect();
@@ -448,6 +653,16 @@ impl Cluster {
             free_invocations: Vec::new(),
             migrations: Vec::new(),
             migrating: Vec::new(),
+            route_sequence: Vec::new(),
+            function_routing: Vec::new(),
+            selection,
+            monitor,
+            demotions: Vec::new(),
+            redistributions: Vec::new(),
+            changes: Vec::new(),
+            change_log: Vec::new(),
+            candidate_scratch: Vec::new(),
+            general_pool,
             routing,
             streams: Streams {
                 routing: rng_streams.stream("routing"),
@@ -487,6 +702,21 @@ impl Cluster {
         for (i, fault) in faults.iter().enumerate() {
             cluster.validate_fault(i, fault)?;
         }
+        for (name, policy) in routing_overrides {
+            let f = cluster
+                .functions
+                .iter()
+                .position(|f| f.spec.name == name)
+                .ok_or_else(|| {
+                    ClusterError::Invalid(format!(
+                        "routing override for `{name}`, which is not a declared function"
+                    ))
+                })?;
+            cluster.function_routing[f] = Some(policy);
+        }
+        for (i, change) in changes.iter().enumerate() {
+            cluster.validate_change(i, &change.change)?;
+        }
         let mut sim = Simulation::new(cluster);
         let (cluster, sched) = sim.parts_mut();
         for i in 0..cluster.sources.len() {
@@ -500,7 +730,42 @@ impl Cluster {
             cluster.fault_keys.push((start, None));
             cluster.faults.push(fault);
         }
+        for (i, change) in changes.into_iter().enumerate() {
+            sched.schedule_at(change.at, ClusterEvent::Change { index: i as u32 });
+            cluster.changes.push(change);
+        }
+        if let Some(m) = cluster.monitor {
+            sched.schedule_at(SimTime::ZERO + m.interval, ClusterEvent::Monitor);
+        }
         Ok(sim)
+    }
+
+    fn validate_change(&self, i: usize, change: &Change) -> Result<(), ClusterError> {
+        match change {
+            Change::TrafficSplit { function, versions } => {
+                let f = self.functions.get(function.index()).ok_or_else(|| {
+                    ClusterError::OutOfRange {
+                        what: format!("change #{i}"),
+                        kind: "function",
+                        index: function.index(),
+                        count: self.functions.len(),
+                    }
+                })?;
+                let mut spec = f.spec.clone();
+                spec.versions = versions.clone();
+                Function::new(spec)?;
+                Ok(())
+            }
+            Change::ShardLimits { shard, .. } if shard.index() >= self.shards.len() => {
+                Err(ClusterError::OutOfRange {
+                    what: format!("change #{i}"),
+                    kind: "shard",
+                    index: shard.index(),
+                    count: self.shards.len(),
+                })
+            }
+            Change::ShardLimits { .. } => Ok(()),
+        }
     }
 
     fn validate_fault(&self, i: usize, fault: &Fault) -> Result<(), ClusterError> {
@@ -585,6 +850,9 @@ impl Cluster {
         self.functions.push(function);
         self.placements.push(placement);
         self.migrating.push(false);
+        self.route_sequence.push(0);
+        self.function_routing.push(None);
+        self.demotions.push(Vec::new());
         Ok(id)
     }
 
@@ -799,6 +1067,195 @@ impl Cluster {
         Ok(())
     }
 
+    /// Routes `f`'s events with `policy` instead of the cluster's policy from now on.
+    pub fn set_function_routing(&mut self, f: FunctionId, policy: Option<Arc<dyn RoutingPolicy>>) {
+        self.function_routing[f.index()] = policy;
+    }
+
+    /// Replaces a function's traffic split; every invocation arriving from now on uses it, on
+    /// every shard at once. Percentages must sum to 100 (empty: a single version).
+    pub fn set_traffic_split(
+        &mut self,
+        f: FunctionId,
+        versions: Vec<Version>,
+    ) -> Result<(), ClusterError> {
+        let func = self
+            .functions
+            .get(f.index())
+            .ok_or_else(|| ClusterError::OutOfRange {
+                what: "traffic split".into(),
+                kind: "function",
+                index: f.index(),
+                count: self.functions.len(),
+            })?;
+        let mut spec = func.spec.clone();
+        spec.versions = versions;
+        let mut updated = Function::new(spec)?;
+        updated.active = func.active;
+        let slots = updated.spec.versions.len().max(1);
+        let counts = &mut self.function_metrics[f.index()].by_version;
+        if counts.len() < slots {
+            counts.resize(slots, 0);
+        }
+        self.functions[f.index()] = updated;
+        Ok(())
+    }
+
+    /// Changes a shard's cpu slots and memory. Refused, changing nothing, if the shard already uses
+    /// more than the new limit.
+    pub fn update_shard_limits(
+        &mut self,
+        shard: ShardId,
+        cpu_slots: u32,
+        memory_mb: u32,
+        now: SimTime,
+    ) -> Result<(), LimitError> {
+        let st = self
+            .shards
+            .get(shard.index())
+            .ok_or(LimitError::NoSuchShard(shard))?;
+        if cpu_slots == 0 {
+            return Err(LimitError::ZeroSlots { shard });
+        }
+        let busy = st.busy_slots + st.reserved_slots;
+        if busy > cpu_slots {
+            return Err(LimitError::InUse {
+                shard,
+                resource: "cpu_slots",
+                in_use: busy,
+                limit: cpu_slots,
+            });
+        }
+        if st.memory_used_mb > memory_mb {
+            return Err(LimitError::InUse {
+                shard,
+                resource: "memory_mb",
+                in_use: st.memory_used_mb,
+                limit: memory_mb,
+            });
+        }
+        self.advance_meter(shard, now);
+        let spec = &mut self.topology.shards[shard.index()];
+        spec.cpu_slots = cpu_slots;
+        spec.memory_mb = memory_mb;
+        self.shards[shard.index()].series.set_slots(cpu_slots);
+        self.sync_shard(shard, now);
+        Ok(())
+    }
+
+    /// Redistributions made by the performance monitor.
+    pub fn redistributions(&self) -> &[Redistribution] {
+        &self.redistributions
+    }
+
+    /// What happened to each scheduled configuration change, in the order applied.
+    pub fn change_log(&self) -> &[ChangeRecord] {
+        &self.change_log
+    }
+
+    /// How evenly load was spread: for each closed metrics interval, the highest shard's
+    /// time-averaged load (busy + queued slots over cpu slots) divided by the mean over all shards;
+    /// averaged over the intervals with any load. 1.0 is perfectly even. Call
+    /// [`Cluster::close_metrics`] first.
+    pub fn max_mean_load_ratio(&self) -> f64 {
+        let intervals = self
+            .shards
+            .iter()
+            .map(|s| s.series.rows().len())
+            .min()
+            .unwrap_or(0);
+        let (mut sum, mut counted) = (0.0, 0u32);
+        for i in 0..intervals {
+            let (mut max, mut total) = (0.0f64, 0.0);
+            for st in &self.shards {
+                let load = st.series.interval_stats(i).mean_load;
+                max = max.max(load);
+                total += load;
+            }
+            let mean = total / self.shards.len() as f64;
+            if mean > 0.0 {
+                sum += max / mean;
+                counted += 1;
+            }
+        }
+        if counted == 0 {
+            1.0
+        } else {
+            sum / f64::from(counted)
+        }
+    }
+
+    fn on_monitor(&mut self, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let Some(cfg) = self.monitor else { return };
+        sched.schedule_in(cfg.interval, ClusterEvent::Monitor);
+        for f in 0..self.functions.len() {
+            self.demotions[f].retain(|&(_, until)| now < until);
+            if !self.functions[f].active {
+                continue;
+            }
+            let function = FunctionId(f as u32);
+            let expected_ns = self.functions[f].mean_service_ns();
+            for i in 0..self.placements[f].len() {
+                let s = self.placements[f][i];
+                let Some(h) = self.view(now).history(s, function) else {
+                    continue;
+                };
+                let expected = expected_ns / self.topology.shards[s.index()].speed;
+                let slow = h.executions >= cfg.min_executions
+                    && h.mean_duration.as_nanos() as f64 > cfg.slow_factor * expected;
+                if !slow || self.demotions[f].iter().any(|(d, _)| *d == s) {
+                    continue;
+                }
+                let view = self.view(now);
+                let to = self.placements[f]
+                    .iter()
+                    .copied()
+                    .filter(|&o| {
+                        o != s
+                            && view.is_available(o)
+                            && !self.demotions[f].iter().any(|(d, _)| *d == o)
+                    })
+                    .min_by(|&a, &b| view.load(a).total_cmp(&view.load(b)));
+                self.demotions[f].push((s, now + cfg.demotion));
+                self.redistributions.push(Redistribution {
+                    at: now,
+                    function,
+                    from: s,
+                    to,
+                    mean: h.mean_duration,
+                    expected: SimDuration::from_nanos(expected as u64),
+                });
+            }
+        }
+    }
+
+    fn on_change(&mut self, index: usize, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let outcome = match self.changes[index].change.clone() {
+            Change::TrafficSplit { function, versions } => self
+                .set_traffic_split(function, versions)
+                .map_err(|e| e.to_string()),
+            Change::ShardLimits {
+                shard,
+                cpu_slots,
+                memory_mb,
+            } => {
+                let r = self.update_shard_limits(shard, cpu_slots, memory_mb, now);
+                if r.is_ok() {
+                    self.drain_queue(shard, now, sched);
+                    self.sync_shard(shard, now);
+                }
+                r.map_err(|e| e.to_string())
+            }
+        };
+        self.change_log.push(ChangeRecord {
+            at: now,
+            index,
+            outcome,
+        });
+    }
+
     // ---- the hot path ------------------------------------------------------------------------
 
     fn alloc(&mut self, inv: Invocation) -> InvocationId {
@@ -831,12 +1288,46 @@ impl Cluster {
         self.dispatch(event, now, sched);
     }
 
-    fn function_for(&self, event_type: EventTypeId) -> Option<FunctionId> {
-        self.by_event_type
-            .get(event_type.index())?
+    /// The function that handles an event type: the only active one, or, when several are
+    /// active, the best by the composite score of [`SelectionWeights`] (ties: registration order).
+    fn function_for(&self, event_type: EventTypeId, now: SimTime) -> Option<FunctionId> {
+        let handlers = self.by_event_type.get(event_type.index())?;
+        let mut active = handlers
             .iter()
             .copied()
-            .find(|f| self.functions[f.index()].active)
+            .filter(|f| self.functions[f.index()].active);
+        let first = active.next()?;
+        if active.next().is_none() {
+            return Some(first);
+        }
+        let view = self.view(now);
+        let w = self.selection;
+        let score = |f: FunctionId| {
+            let placement = &self.placements[f.index()];
+            let n = placement.len().max(1) as f64;
+            let (mut load, mut free, mut slots, mut affinity) = (0.0, 0u32, 0u32, 0.0);
+            for &s in placement {
+                load += view.load(s).min(1.0);
+                free += view.free_slots(s);
+                slots += view.spec(s).cpu_slots;
+                affinity += view.history(s, f).map_or(0.5, |h| h.success_rate);
+            }
+            let priority = f64::from(self.functions[f.index()].spec.resources.priority as u8) / 3.0;
+            w.load * (1.0 - load / n)
+                + w.resources * f64::from(free) / f64::from(slots.max(1))
+                + w.priority * priority
+                + w.affinity * affinity / n
+        };
+        let mut best: Option<(f64, FunctionId)> = None;
+        for &f in handlers {
+            if self.functions[f.index()].active {
+                let v = score(f);
+                if best.is_none_or(|(b, _)| v > b) {
+                    best = Some((v, f));
+                }
+            }
+        }
+        best.map(|(_, f)| f)
     }
 
     /// Creates an invocation for an event and routes it from its exchange.
@@ -846,7 +1337,7 @@ impl Cluster {
         now: SimTime,
         sched: &mut Scheduler<ClusterEvent>,
     ) {
-        let Some(f) = self.function_for(event.event_type) else {
+        let Some(f) = self.function_for(event.event_type, now) else {
             self.totals.generated += 1;
             self.totals.dropped[DropReason::NoFunction as usize] += 1;
             return;
@@ -874,6 +1365,7 @@ impl Cluster {
             state: InvState::InNetwork,
             times_out: false,
             run_ns: 0,
+            started: now,
             running_index: 0,
             finish: None,
         };
@@ -896,11 +1388,36 @@ impl Cluster {
     ) {
         let inv = &self.invocations[id.index()];
         let f = inv.function;
+        let sequence = self.route_sequence[f.index()];
+        self.route_sequence[f.index()] += 1;
+        // Shards the performance monitor demoted are offered only if nothing else is available.
+        let mut scratch = std::mem::take(&mut self.candidate_scratch);
+        let demoted = &self.demotions[f.index()];
+        let placement = &self.placements[f.index()];
+        let candidates: &[ShardId] = if demoted.is_empty() {
+            placement
+        } else {
+            scratch.clear();
+            scratch.extend(
+                placement
+                    .iter()
+                    .copied()
+                    .filter(|s| !demoted.iter().any(|(d, until)| d == s && now < *until)),
+            );
+            let view = self.view(now);
+            if scratch.iter().any(|&s| view.is_available(s)) {
+                &scratch
+            } else {
+                placement
+            }
+        };
         let request = RouteRequest {
             event: &inv.event,
             function: f,
             declaration: &self.functions[f.index()],
-            candidates: &self.placements[f.index()],
+            candidates,
+            sequence,
+            origin: from,
         };
         let view = ClusterView {
             now,
@@ -910,11 +1427,33 @@ impl Cluster {
             functions: &self.functions,
             placements: &self.placements,
         };
-        match self
-            .routing
-            .select(&request, &view, &mut self.streams.routing)
-        {
-            Ok(shard) => {
+        let policy = self.function_routing[f.index()]
+            .as_ref()
+            .unwrap_or(&self.routing);
+        let decision = match policy.select(&request, &view, &mut self.streams.routing) {
+            Ok(route) => Some((route.shard, route.degraded, false)),
+            // Resilience: when a policy finds nothing, fail over to the general pool.
+            Err(_) => LeastLoaded
+                .select(
+                    &RouteRequest {
+                        candidates: &self.general_pool,
+                        ..request
+                    },
+                    &view,
+                    &mut self.streams.routing,
+                )
+                .ok()
+                .map(|r| (r.shard, false, true)),
+        };
+        self.candidate_scratch = scratch;
+        match decision {
+            Some((shard, degraded, failover)) => {
+                if degraded || failover {
+                    self.advance_meter(shard, now);
+                    let c = &mut self.shards[shard.index()].series.counters;
+                    c.degraded_routes += u64::from(degraded);
+                    c.failovers += u64::from(failover);
+                }
                 let region = self.topology.shards[shard.index()].region;
                 let delay = self
                     .topology
@@ -926,7 +1465,7 @@ impl Cluster {
                 inv.state = InvState::InNetwork;
                 sched.schedule_in(delay, ClusterEvent::Deliver { inv: id });
             }
-            Err(_) => self.end_dropped(id, None, DropReason::NoShard, now),
+            None => self.end_dropped(id, None, DropReason::NoShard, now),
         }
     }
 
@@ -979,6 +1518,7 @@ impl Cluster {
             done
         };
         inv.state = InvState::Running;
+        inv.started = now;
         inv.running_index = st.running.len() as u32;
         st.running.push(id);
         inv.finish = Some(sched.schedule_at(finish_at, ClusterEvent::Finish { inv: id }));
@@ -994,11 +1534,15 @@ impl Cluster {
         let st = &mut self.shards[shard.index()];
         let success = !inv.times_out;
         let f = inv.function.index();
-        if st.history.len() <= f {
-            st.history.resize_with(f + 1, History::default);
+        let ran = now.saturating_duration_since(inv.started).as_nanos();
+        push_history(&mut st.history, f, ran, success);
+        if let Some(p) = inv.event.protocol {
+            push_history(&mut st.protocol_history, p.index(), ran, success);
         }
-        st.history[f].push(
-            now.saturating_duration_since(inv.arrived).as_nanos(),
+        push_history(
+            &mut st.exchange_history,
+            inv.event.exchange.index(),
+            ran,
             success,
         );
         let fm = &mut self.function_metrics[f];
@@ -1113,7 +1657,7 @@ impl Cluster {
         let st = &mut self.shards[shard.index()];
         let slots = self.topology.shards[shard.index()].cpu_slots.max(1);
         let busy = st.busy_slots + st.reserved_slots;
-        st.series.set_busy(now, busy);
+        st.series.set_occupancy(now, busy, busy + st.queued_slots);
         let live = &mut self.live[shard.index()];
         live.load = f64::from(busy + st.queued_slots) / f64::from(slots);
         live.offline = st.down > 0 || st.partitioned > 0;
@@ -1297,6 +1841,13 @@ impl Cluster {
     }
 }
 
+fn push_history(histories: &mut Vec<History>, index: usize, ran_ns: u64, success: bool) {
+    if histories.len() <= index {
+        histories.resize_with(index + 1, History::default);
+    }
+    histories[index].push(ran_ns, success);
+}
+
 #[inline]
 fn fits(spec: &super::topology::ShardSpec, st: &ShardState, inv: &Invocation) -> bool {
     st.busy_slots + st.reserved_slots + inv.slots <= spec.cpu_slots
@@ -1352,6 +1903,57 @@ impl Model for Cluster {
             ClusterEvent::MigrationReady { migration } => self.on_migration_ready(migration, sched),
             ClusterEvent::FaultStart { fault } => self.on_fault(fault, true, sched),
             ClusterEvent::FaultEnd { fault } => self.on_fault(fault, false, sched),
+            ClusterEvent::Monitor => self.on_monitor(sched),
+            ClusterEvent::Change { index } => self.on_change(index as usize, sched),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Cluster {
+    /// Sets a shard's occupancy directly, for routing tests.
+    pub(crate) fn test_set_occupancy(
+        &mut self,
+        shard: ShardId,
+        busy: u32,
+        queued_slots: u32,
+        queued: u32,
+    ) {
+        let st = &mut self.shards[shard.index()];
+        st.busy_slots = busy;
+        st.queued_slots = queued_slots;
+        st.queued = queued;
+        self.sync_shard(shard, SimTime::ZERO);
+    }
+
+    /// Marks a shard crashed (or not), for routing tests.
+    pub(crate) fn test_set_down(&mut self, shard: ShardId, down: bool) {
+        self.shards[shard.index()].down = u32::from(down);
+        self.sync_shard(shard, SimTime::ZERO);
+    }
+
+    /// Adds executions to a shard's histories, for routing tests.
+    pub(crate) fn test_record(
+        &mut self,
+        shard: ShardId,
+        event: &DomainEvent,
+        f: FunctionId,
+        ran: SimDuration,
+        success: bool,
+        times: u32,
+    ) {
+        let st = &mut self.shards[shard.index()];
+        for _ in 0..times {
+            push_history(&mut st.history, f.index(), ran.as_nanos(), success);
+            if let Some(p) = event.protocol {
+                push_history(&mut st.protocol_history, p.index(), ran.as_nanos(), success);
+            }
+            push_history(
+                &mut st.exchange_history,
+                event.exchange.index(),
+                ran.as_nanos(),
+                success,
+            );
         }
     }
 }

@@ -7,7 +7,7 @@ use std::fmt::Debug;
 
 use super::event::DomainEvent;
 use super::function::Function;
-use super::ids::{FunctionId, ShardId};
+use super::ids::{ExchangeId, FunctionId, ProtocolId, RegionId, ShardId};
 use super::topology::{ShardSpec, Topology};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -21,11 +21,36 @@ pub struct RouteRequest<'a> {
     pub function: FunctionId,
     /// Its declaration.
     pub declaration: &'a Function,
-    /// The shards the function is placed on, in placement order.
+    /// The shards the function may run on now, in placement order.
     pub candidates: &'a [ShardId],
+    /// How many of this function's events were routed before this one: the state a round-robin
+    /// policy needs, kept by the cluster so that policies stay pure.
+    pub sequence: u64,
+    /// Where the event enters the network: its exchange's home region, or the region of the shard
+    /// it is being re-routed from.
+    pub origin: RegionId,
 }
 
-/// Why no shard was chosen.
+/// A routing decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The chosen shard.
+    pub shard: ShardId,
+    /// A fallback placement (e.g. the overflow shard when nothing fits), counted in the metrics.
+    pub degraded: bool,
+}
+
+impl Route {
+    /// A normal route to `shard`.
+    pub const fn to(shard: ShardId) -> Self {
+        Route {
+            shard,
+            degraded: false,
+        }
+    }
+}
+
+/// Why no shard was chosen: a typed reason per rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NoRoute {
     /// The function is placed nowhere.
@@ -34,6 +59,21 @@ pub enum NoRoute {
     /// Every candidate is down, unreachable or circuit-open.
     #[error("every candidate shard is unavailable")]
     AllUnavailable,
+    /// No available candidate serves the protocol.
+    #[error("no available shard serves the event's protocol")]
+    NoProtocolShard,
+    /// No available candidate in the required risk group.
+    #[error("no available shard in the required risk group")]
+    NoRiskShard,
+    /// Critical urgency, but no available candidate has the `critical` capability.
+    #[error("no available shard with the critical capability")]
+    NoCriticalShard,
+    /// Every candidate near the exchange is over the load limit.
+    #[error("every shard near the exchange is over the load limit")]
+    AllOverloaded,
+    /// No candidate has the free cpu and memory, and there is no overflow shard.
+    #[error("no shard has the free resources and no overflow shard is available")]
+    NothingFits,
 }
 
 /// A routing policy.
@@ -41,47 +81,13 @@ pub trait RoutingPolicy: Debug + Send + Sync {
     /// Its name as used in scenarios and on the command line.
     fn name(&self) -> &'static str;
 
-    /// Chooses a shard for `request`.
+    /// Chooses a shard for `request`. Must skip shards for which `view.is_available` is false.
     fn select(
         &self,
         request: &RouteRequest<'_>,
         view: &ClusterView<'_>,
         rng: &mut SimRng,
-    ) -> Result<ShardId, NoRoute>;
-}
-
-/// Sends each event to the available candidate with the lowest load (ties: lowest id first in
-/// placement order).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LeastLoaded;
-
-impl RoutingPolicy for LeastLoaded {
-    fn name(&self) -> &'static str {
-        "least-loaded"
-    }
-
-    #[inline]
-    fn select(
-        &self,
-        request: &RouteRequest<'_>,
-        view: &ClusterView<'_>,
-        _rng: &mut SimRng,
-    ) -> Result<ShardId, NoRoute> {
-        if request.candidates.is_empty() {
-            return Err(NoRoute::NoCandidates);
-        }
-        let mut best: Option<(f64, ShardId)> = None;
-        for &s in request.candidates {
-            if !view.is_available(s) {
-                continue;
-            }
-            let load = view.load(s);
-            if best.is_none_or(|(b, _)| load < b) {
-                best = Some((load, s));
-            }
-        }
-        best.map(|(_, s)| s).ok_or(NoRoute::AllUnavailable)
-    }
+    ) -> Result<Route, NoRoute>;
 }
 
 /// Per-shard state routing reads on every decision, packed together for the cache.
@@ -193,12 +199,39 @@ impl<'a> ClusterView<'a> {
             .memory_mb
             .saturating_sub(self.shards[s.index()].memory_used_mb)
     }
+    /// Slots running, reserved by a migration, or wanted by queued work.
+    pub fn occupied_slots(&self, s: ShardId) -> u32 {
+        let st = &self.shards[s.index()];
+        st.busy_slots + st.reserved_slots + st.queued_slots
+    }
     /// The shard's last (up to 100) executions of a function, if any.
     pub fn history(&self, s: ShardId, f: FunctionId) -> Option<HistorySummary> {
         self.shards[s.index()]
             .history
             .get(f.index())
             .and_then(|h| h.summary())
+    }
+    /// The shard's last (up to 100) executions of events of a protocol, if any.
+    pub fn protocol_history(&self, s: ShardId, p: ProtocolId) -> Option<HistorySummary> {
+        self.shards[s.index()]
+            .protocol_history
+            .get(p.index())
+            .and_then(|h| h.summary())
+    }
+    /// The shard's last (up to 100) executions of events from an exchange, if any.
+    pub fn exchange_history(&self, s: ShardId, e: ExchangeId) -> Option<HistorySummary> {
+        self.shards[s.index()]
+            .exchange_history
+            .get(e.index())
+            .and_then(|h| h.summary())
+    }
+    /// One-way network latency (half the RTT, no jitter) from a region to a shard, milliseconds.
+    pub fn one_way_ms(&self, from: RegionId, s: ShardId) -> f64 {
+        self.topology
+            .network
+            .rtt(from, self.spec(s).region)
+            .as_millis_f64()
+            / 2.0
     }
     /// A function's declaration.
     pub fn function(&self, f: FunctionId) -> &'a Function {

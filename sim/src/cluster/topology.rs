@@ -62,10 +62,14 @@ pub enum RiskTier {
 /// What a shard is specialised for; routing reads these.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShardTags {
-    /// Protocols this shard specialises in (empty: none).
+    /// Protocols this shard is a primary shard for (empty: none).
     pub protocols: Vec<ProtocolId>,
+    /// Protocols this shard is a secondary shard for.
+    pub secondary_protocols: Vec<ProtocolId>,
     /// The risk tier it serves, if dedicated to one.
     pub risk_tier: Option<RiskTier>,
+    /// A primary shard of its risk group (e.g. the whale primaries that take trades over $10M).
+    pub primary: bool,
     /// Whether it may run `critical`-urgency work.
     pub critical: bool,
     /// Member of the general-purpose fallback pool.
