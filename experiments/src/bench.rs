@@ -220,6 +220,17 @@ pub struct ClusterReport {
     pub reference_events_per_sec: f64,
     /// invocations_per_sec / reference_events_per_sec.
     pub ratio_over_reference: f64,
+    /// Median invocations/s of the same workload under least-loaded routing, measured in the same
+    /// run (absent when the policy is least-loaded itself).
+    pub least_loaded_invocations_per_sec: Option<f64>,
+    /// least-loaded invocations/s over this policy's: the cost of the policy (1.0 = as fast).
+    pub slowdown_vs_least_loaded: Option<f64>,
+    /// Max/mean shard load ratio over the run's metric intervals.
+    pub max_mean_load_ratio: f64,
+    /// Invocations the policy could not place that failed over to the general pool.
+    pub failovers: u64,
+    /// Invocations placed as degraded routes (the overflow shard).
+    pub degraded_routes: u64,
     /// Peak resident memory of the process.
     pub peak_rss_mib: Option<f64>,
 }
@@ -230,16 +241,30 @@ pub fn cluster(
     shape: shardsim_sim::cluster::preset::SyntheticCluster,
     seed: u64,
     repeats: u32,
+    routing: &str,
 ) -> Result<ClusterReport> {
-    use shardsim_sim::cluster::{Cluster, LeastLoaded};
-    use std::sync::Arc;
+    use shardsim_sim::cluster::{Cluster, policy_by_name};
 
+    let policy = policy_by_name(routing)?;
+    let compare = routing != "least-loaded";
     let reference_config = PholdConfig::new(1_000, 10, seed)?;
     let mut rates = Vec::new();
     let mut walls = Vec::new();
     let mut reference_rates = Vec::new();
+    let mut least_loaded_rates = Vec::new();
     let mut outcome = None;
+    let mut ratio = 1.0;
+    let (mut failovers, mut degraded) = (0, 0);
     for _ in 0..repeats.max(1) {
+        if compare {
+            let baseline = policy_by_name("least-loaded")?;
+            let (generated, elapsed) = timed(|| -> Result<u64> {
+                let mut sim = Cluster::simulation(shape.config(), seed, baseline)?;
+                sim.run_to_completion();
+                Ok(sim.model().assert_conservation().generated)
+            });
+            least_loaded_rates.push(rate(generated?, elapsed));
+        }
         let (_, elapsed) = timed(|| {
             let mut r = phold::BareHeapPhold::new(reference_config);
             r.run(2_000_000);
@@ -249,11 +274,31 @@ pub fn cluster(
 
         let config = shape.config();
         let (result, elapsed) = timed(|| -> Result<_> {
-            let mut sim = Cluster::simulation(config, seed, Arc::new(LeastLoaded))?;
+            let mut sim = Cluster::simulation(config, seed, policy.clone())?;
             sim.run_to_completion();
             let events = sim.handled();
             Ok((sim.model().assert_conservation(), events))
         });
+        // Outside the timed section: close the metrics to read the balance figure.
+        let mut sim = Cluster::simulation(shape.config(), seed, policy.clone())?;
+        sim.run_to_completion();
+        let end = sim.now();
+        sim.model_mut().close_metrics(end);
+        ratio = sim.model().max_mean_load_ratio();
+        let c = sim.model();
+        let last = |s| {
+            c.shard_series(s)
+                .rows()
+                .last()
+                .map(|r| r.cumulative)
+                .unwrap_or_default()
+        };
+        failovers = c.topology().shard_ids().map(|s| last(s).failovers).sum();
+        degraded = c
+            .topology()
+            .shard_ids()
+            .map(|s| last(s).degraded_routes)
+            .sum();
         let (books, events) = result?;
         match &outcome {
             None => outcome = Some((books, events)),
@@ -268,12 +313,13 @@ pub fn cluster(
     let (books, events) = outcome.expect("at least one run");
     let invocations_per_sec = median(&mut rates);
     let reference = median(&mut reference_rates);
+    let least_loaded = compare.then(|| median(&mut least_loaded_rates));
     Ok(ClusterReport {
         shards: shape.shards,
         functions: shape.functions,
         simulated_secs: shape.duration.as_secs_f64(),
         seed,
-        routing: "least-loaded".into(),
+        routing: routing.to_owned(),
         repeats: repeats.max(1),
         invocations: books.generated,
         completed: books.completed,
@@ -286,6 +332,11 @@ pub fn cluster(
         invocations_per_sec,
         reference_events_per_sec: reference,
         ratio_over_reference: invocations_per_sec / reference,
+        least_loaded_invocations_per_sec: least_loaded,
+        slowdown_vs_least_loaded: least_loaded.map(|l| l / invocations_per_sec),
+        max_mean_load_ratio: ratio,
+        failovers,
+        degraded_routes: degraded,
         peak_rss_mib: peak_rss_mib(),
     })
 }
@@ -315,6 +366,18 @@ impl ClusterReport {
             self.reference_events_per_sec
         );
         out += &format!("ratio_over_reference={:.3}\n", self.ratio_over_reference);
+        if let (Some(l), Some(x)) = (
+            self.least_loaded_invocations_per_sec,
+            self.slowdown_vs_least_loaded,
+        ) {
+            out += &format!(
+                "least_loaded_invocations_per_sec={l:.0}   (same workload, same run)\nslowdown_vs_least_loaded={x:.3}\n"
+            );
+        }
+        out += &format!(
+            "max_mean_load_ratio={:.3}  failovers={}  degraded_routes={}\n",
+            self.max_mean_load_ratio, self.failovers, self.degraded_routes
+        );
         if let Some(m) = self.peak_rss_mib {
             out += &format!("peak_rss_mib={m:.1}\n");
         }

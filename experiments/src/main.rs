@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use shardsim_sim::SimDuration;
+use shardsim_sim::cluster::POLICY_NAMES;
 use shardsim_sim::cluster::preset::SyntheticCluster;
 use shardsim_sim::phold::PholdConfig;
 
@@ -53,6 +54,9 @@ struct ClusterArgs {
     /// Timed runs; medians are reported.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeats: u32,
+    /// Routing policy; any other than least-loaded is timed against least-loaded in the same run.
+    #[arg(long, default_value = "least-loaded", value_parser = clap::builder::PossibleValuesParser::new(POLICY_NAMES))]
+    routing: String,
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -118,7 +122,7 @@ fn bench_cluster(args: &ClusterArgs) -> Result<()> {
         duration: args.duration,
         ..SyntheticCluster::BENCH
     };
-    let report = bench::cluster(shape, args.seed, args.repeats)?;
+    let report = bench::cluster(shape, args.seed, args.repeats, &args.routing)?;
     print!("{}", report.render());
     if let Some(path) = &args.json {
         output::write_atomic(path, &serde_json::to_vec_pretty(&report)?)?;

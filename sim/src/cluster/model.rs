@@ -437,6 +437,19 @@ impl History {
         self.successes += u32::from(success);
     }
 
+    /// [`HistorySummary::affinity`] from the running sums, with one division: equal to
+    /// `summary().affinity()` up to rounding.
+    #[inline]
+    pub(crate) fn affinity(&self) -> f64 {
+        let n = self.ring.len() as f64;
+        if n == 0.0 {
+            return 0.5;
+        }
+        // speed·n = max(0, n − Σduration / 1 s)
+        let speed_n = (n - self.duration_sum as f64 * 1e-9).max(0.0);
+        (0.7 * f64::from(self.successes) + 0.3 * speed_n) / n
+    }
+
     pub(crate) fn summary(&self) -> Option<HistorySummary> {
         let n = self.ring.len() as u32;
         (n > 0).then(|| HistorySummary {
@@ -456,6 +469,10 @@ pub(crate) struct ShardState {
     queues: [VecDeque<InvocationId>; 4],
     pub queued: u32,
     pub queued_slots: u32,
+    /// Slots of invocations dispatched here and still in the network. The dispatcher knows what
+    /// it sent, so routing counts them; without this, every decision made during one network
+    /// delay sees the same "idle" shard and herds onto it.
+    pub in_transit_slots: u32,
     running: Vec<InvocationId>,
     /// Active crash faults (a count, so overlapping faults nest).
     pub down: u32,
@@ -615,6 +632,7 @@ impl Cluster {
                 queues: Default::default(),
                 queued: 0,
                 queued_slots: 0,
+                in_transit_slots: 0,
                 running: Vec::new(),
                 down: 0,
                 partitioned: 0,
@@ -627,14 +645,17 @@ impl Cluster {
                 series: ShardSeries::new(metrics_interval, s.cpu_slots, s.queue_capacity),
             })
             .collect();
-        let live = vec![
-            ShardLive {
+        let live = topology
+            .shards
+            .iter()
+            .map(|s| ShardLive {
                 load: 0.0,
                 offline: false,
                 breaker_open_until: SimTime::ZERO,
-            };
-            topology.shards.len()
-        ];
+                inv_slots: 1.0 / f64::from(s.cpu_slots.max(1)),
+                inv_memory: 1.0 / f64::from(s.memory_mb.max(1)),
+            })
+            .collect();
         let mut cluster = Cluster {
             exchange_extra: vec![SimDuration::ZERO; topology.exchanges.len()],
             topology,
@@ -989,15 +1010,28 @@ impl Cluster {
             .map(|q| q.len() as u64)
             .sum();
         let running: u64 = self.shards.iter().map(|s| s.running.len() as u64).sum();
+        let in_transit: u64 = self
+            .shards
+            .iter()
+            .map(|s| u64::from(s.in_transit_slots))
+            .sum();
+        let in_network_slots: u64 = self
+            .invocations
+            .iter()
+            .filter(|i| i.state == InvState::InNetwork)
+            .map(|i| u64::from(i.slots))
+            .sum();
         let live = self.invocations.len() as u64 - self.free_invocations.len() as u64;
         assert!(
             c.generated == c.ended() + c.in_flight()
                 && c.queued == queued
                 && c.queued == queue_entries
                 && c.running == running
-                && c.in_flight() == live,
+                && c.in_flight() == live
+                && in_transit == in_network_slots,
             "conservation violated: {c:?}; shard queues {queued} ({queue_entries} entries), \
-             running {running}, live invocations {live}"
+             running {running}, live invocations {live}, in-transit slots {in_transit} vs \
+             {in_network_slots}"
         );
         c
     }
@@ -1139,6 +1173,9 @@ impl Cluster {
         spec.cpu_slots = cpu_slots;
         spec.memory_mb = memory_mb;
         self.shards[shard.index()].series.set_slots(cpu_slots);
+        let live = &mut self.live[shard.index()];
+        live.inv_slots = 1.0 / f64::from(cpu_slots);
+        live.inv_memory = 1.0 / f64::from(memory_mb.max(1));
         self.sync_shard(shard, now);
         Ok(())
     }
@@ -1463,6 +1500,8 @@ impl Cluster {
                 let inv = &mut self.invocations[id.index()];
                 inv.shard = shard;
                 inv.state = InvState::InNetwork;
+                self.shards[shard.index()].in_transit_slots += inv.slots;
+                self.refresh_live(shard);
                 sched.schedule_in(delay, ClusterEvent::Deliver { inv: id });
             }
             None => self.end_dropped(id, None, DropReason::NoShard, now),
@@ -1472,6 +1511,8 @@ impl Cluster {
     fn on_deliver(&mut self, id: InvocationId, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
         let shard = self.invocations[id.index()].shard;
+        self.shards[shard.index()].in_transit_slots -= self.invocations[id.index()].slots;
+        self.refresh_live(shard);
         if self.live[shard.index()].offline {
             self.reroute(id, shard, now, sched);
             return;
@@ -1655,11 +1696,20 @@ impl Cluster {
     #[inline]
     fn sync_shard(&mut self, shard: ShardId, now: SimTime) {
         let st = &mut self.shards[shard.index()];
-        let slots = self.topology.shards[shard.index()].cpu_slots.max(1);
         let busy = st.busy_slots + st.reserved_slots;
         st.series.set_occupancy(now, busy, busy + st.queued_slots);
+        self.refresh_live(shard);
+    }
+
+    /// Recomputes what routing reads about a shard: its load (including work dispatched to it
+    /// and still in the network) and whether it is offline.
+    #[inline]
+    fn refresh_live(&mut self, shard: ShardId) {
+        let st = &self.shards[shard.index()];
+        let slots = self.topology.shards[shard.index()].cpu_slots.max(1);
+        let committed = st.busy_slots + st.reserved_slots + st.queued_slots + st.in_transit_slots;
         let live = &mut self.live[shard.index()];
-        live.load = f64::from(busy + st.queued_slots) / f64::from(slots);
+        live.load = f64::from(committed) / f64::from(slots);
         live.offline = st.down > 0 || st.partitioned > 0;
     }
 
@@ -1924,6 +1974,12 @@ impl Cluster {
         st.queued_slots = queued_slots;
         st.queued = queued;
         self.sync_shard(shard, SimTime::ZERO);
+    }
+
+    /// Sets the slots dispatched to a shard and still in the network, for routing tests.
+    pub(crate) fn test_set_in_transit(&mut self, shard: ShardId, slots: u32) {
+        self.shards[shard.index()].in_transit_slots = slots;
+        self.refresh_live(shard);
     }
 
     /// Marks a shard crashed (or not), for routing tests.

@@ -70,7 +70,30 @@ fn available<'v>(
         .filter(move |&s| view.is_available(s))
 }
 
-/// The least loaded of `shards` (first wins ties).
+/// The available candidates, starting at position `sequence mod n` and wrapping around.
+///
+/// Loads are coarse (a 4-slot shard is at 0, 0.25, 0.5…), so ties are common; if ties always went
+/// to the first shard in placement order, that shard would take far more than its share (this
+/// made least-loaded balance worse than random). Rotating the start by the function's routing
+/// sequence spreads ties evenly and stays deterministic.
+fn available_rotated<'v>(
+    view: &'v ClusterView<'_>,
+    candidates: &'v [ShardId],
+    sequence: u64,
+) -> impl Iterator<Item = ShardId> + 'v {
+    let k = if candidates.is_empty() {
+        0
+    } else {
+        (sequence % candidates.len() as u64) as usize
+    };
+    candidates[k..]
+        .iter()
+        .chain(&candidates[..k])
+        .copied()
+        .filter(move |&s| view.is_available(s))
+}
+
+/// The least loaded of `shards` (the first wins ties: pass them rotated, see [`available_rotated`]).
 fn least_loaded_of(
     view: &ClusterView<'_>,
     shards: impl Iterator<Item = ShardId>,
@@ -153,13 +176,7 @@ fn none_or(request: &RouteRequest<'_>, reason: NoRoute) -> NoRoute {
 /// Success and speed blended as the seeds' affinity: success rate × 0.7 + speed × 0.3, where speed
 /// is `1 − mean duration / 1 s` (floored at 0); 0.5 with no history.
 pub fn affinity(history: Option<HistorySummary>) -> f64 {
-    match history {
-        None => 0.5,
-        Some(h) => {
-            let speed = (1.0 - h.mean_duration.as_millis_f64() / 1000.0).max(0.0);
-            0.7 * h.success_rate + 0.3 * speed
-        }
-    }
+    history.map_or(0.5, |h| h.affinity())
 }
 
 fn serves_protocol(view: &ClusterView<'_>, s: ShardId, p: ProtocolId) -> (bool, bool) {
@@ -172,7 +189,7 @@ fn serves_protocol(view: &ClusterView<'_>, s: ShardId, p: ProtocolId) -> (bool, 
 
 // ---- least loaded ------------------------------------------------------------------------------
 
-/// The available candidate with the lowest load (ties: placement order).
+/// The available candidate with the lowest load (ties rotate with the routing sequence).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LeastLoaded;
 
@@ -188,7 +205,7 @@ impl RoutingPolicy for LeastLoaded {
         view: &ClusterView<'_>,
         _: &mut SimRng,
     ) -> Result<Route, NoRoute> {
-        least_loaded_of(view, available(view, r.candidates))
+        least_loaded_of(view, available_rotated(view, r.candidates, r.sequence))
             .map(Route::to)
             .ok_or_else(|| none_or(r, NoRoute::AllUnavailable))
     }
@@ -238,7 +255,8 @@ fn least_loaded_in_tier(
 ) -> Result<Route, NoRoute> {
     least_loaded_of(
         view,
-        available(view, r.candidates).filter(|&s| view.spec(s).tags.risk_tier == Some(tier)),
+        available_rotated(view, r.candidates, r.sequence)
+            .filter(|&s| view.spec(s).tags.risk_tier == Some(tier)),
     )
     .map(Route::to)
     .ok_or_else(|| none_or(r, NoRoute::NoRiskShard))
@@ -262,7 +280,7 @@ impl RoutingPolicy for Declared {
                 };
                 least_loaded_of(
                     view,
-                    available(view, r.candidates).filter(|&s| {
+                    available_rotated(view, r.candidates, r.sequence).filter(|&s| {
                         let (primary, secondary) = serves_protocol(view, s, p);
                         primary || secondary
                     }),
@@ -309,7 +327,7 @@ impl ProtocolSharding {
 
     fn score(view: &ClusterView<'_>, r: &RouteRequest<'_>, s: ShardId, p: ProtocolId) -> f64 {
         (1.0 - view.load(s)) * 0.5
-            + affinity(view.protocol_history(s, p)) * 0.3
+            + view.protocol_affinity(s, p) * 0.3
             + (1.0 - view.one_way_ms(r.origin, s) / 1000.0) * 0.2
     }
 }
@@ -343,7 +361,8 @@ impl RoutingPolicy for ProtocolSharding {
         }
         least_loaded_of(
             view,
-            available(view, r.candidates).filter(|&s| view.spec(s).tags.general),
+            available_rotated(view, r.candidates, r.sequence)
+                .filter(|&s| view.spec(s).tags.general),
         )
         .map(Route::to)
         .ok_or_else(|| none_or(r, NoRoute::NoProtocolShard))
@@ -420,7 +439,7 @@ impl RoutingPolicy for RiskBased {
         best_by_score(eligible(), |s| {
             w_lat * (1.0 - view.one_way_ms(r.origin, s) / 1000.0)
                 + w_load * (1.0 - view.load(s).min(1.0))
-                + w_exp * affinity(view.history(s, r.function))
+                + w_exp * view.function_affinity(s, r.function)
                 + w_cost * (1.0 - view.spec(s).speed / fastest)
         })
         .map(Route::to)
@@ -490,7 +509,7 @@ impl RoutingPolicy for Geographic {
             }
             let key = (
                 view.one_way_ms(home, s),
-                affinity(view.exchange_history(s, r.event.exchange)),
+                view.exchange_affinity(s, r.event.exchange),
                 load,
             );
             if best.is_none_or(|(b, _)| Self::prefer(key, b)) {
@@ -529,23 +548,31 @@ impl RoutingPolicy for ResourceMatching {
     ) -> Result<Route, NoRoute> {
         let res = r.declaration.spec.resources;
         let high_priority = res.priority >= Priority::High;
-        // The full need, uncapped: a shard smaller than the function does not fit.
-        let fits = |s: ShardId| {
-            view.free_slots(s) >= res.cpu.slots() && view.free_memory_mb(s) >= res.memory_mb
-        };
-        let best = best_by_score(available(view, r.candidates).filter(|&s| fits(s)), |s| {
+        let need_slots = res.cpu.slots();
+        // One pass; the full need, uncapped: a shard smaller than the function does not fit.
+        let mut best: Option<(f64, ShardId)> = None;
+        for s in available(view, r.candidates) {
+            let free = view.free_slots(s);
+            let free_memory = view.free_memory_mb(s);
+            if free < need_slots || free_memory < res.memory_mb {
+                continue;
+            }
             let spec = view.spec(s);
             let priority = if spec.tags.critical == high_priority {
                 1.0
             } else {
                 0.5
             };
-            0.25 * f64::from(view.free_slots(s)) / f64::from(spec.cpu_slots)
-                + 0.25 * f64::from(view.free_memory_mb(s)) / f64::from(spec.memory_mb.max(1))
+            let score = 0.25 * view.free_slot_share(s)
+                + 0.25 * view.free_memory_share(s)
                 + 0.2 * (1.0 - view.load(s).min(1.0))
                 + 0.15 * priority
-                + 0.15 * affinity(view.history(s, r.function))
-        });
+                + 0.15 * view.function_affinity(s, r.function);
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, s));
+            }
+        }
+        let best = best.map(|(_, s)| s);
         if let Some(s) = best {
             return Ok(Route::to(s));
         }
@@ -721,7 +748,7 @@ impl RoutingPolicy for PowerOfTwo {
     }
 }
 
-/// Join the shortest queue: fewest queued invocations, ties to the lower load, then placement order.
+/// Join the shortest queue: fewest queued invocations, ties to the lower load, then rotating.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JoinShortestQueue;
 
@@ -736,7 +763,7 @@ impl RoutingPolicy for JoinShortestQueue {
         _: &mut SimRng,
     ) -> Result<Route, NoRoute> {
         let mut best: Option<((u32, f64), ShardId)> = None;
-        for s in available(view, r.candidates) {
+        for s in available_rotated(view, r.candidates, r.sequence) {
             let key = (view.queue_depth(s), view.load(s));
             if best.is_none_or(|(b, _)| key.0 < b.0 || (key.0 == b.0 && key.1 < b.1)) {
                 best = Some((key, s));
@@ -1376,6 +1403,32 @@ mod tests {
             .map(|seq| route_seq(&RoundRobin, &c, &event(), seq).unwrap().shard.0)
             .collect();
         assert_eq!(picks, [0, 2, 3, 0, 2, 3]);
+    }
+
+    /// Regression: ties went to the first shard in placement order, so with coarse loads one
+    /// shard per function took far more than its share and least-loaded balanced worse than
+    /// random.
+    #[test]
+    fn regression_least_loaded_ties_do_not_pile_onto_the_first_shard() {
+        let c = four_plain(ShardBy::LeastLoaded);
+        let mut picks = [0u32; 4];
+        for seq in 0..400 {
+            picks[route_seq(&LeastLoaded, &c, &event(), seq)
+                .unwrap()
+                .shard
+                .index()] += 1;
+        }
+        assert_eq!(picks, [100; 4]);
+    }
+
+    #[test]
+    fn load_counts_work_in_transit_but_free_slots_do_not() {
+        let mut c = four_plain(ShardBy::LeastLoaded);
+        c.test_set_in_transit(ShardId(0), 30);
+        let view = c.view(SimTime::ZERO);
+        assert!((view.load(ShardId(0)) - 0.30).abs() < 1e-12);
+        assert_eq!(view.free_slots(ShardId(0)), 100);
+        assert_eq!(view.occupied_slots(ShardId(0)), 30);
     }
 
     // ---- classic balancers ----

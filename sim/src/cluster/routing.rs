@@ -99,6 +99,9 @@ pub(crate) struct ShardLive {
     pub offline: bool,
     /// The circuit breaker rejects work until this time.
     pub breaker_open_until: SimTime,
+    /// 1 / cpu slots and 1 / memory: scoring policies divide by capacity on every decision.
+    pub inv_slots: f64,
+    pub inv_memory: f64,
 }
 
 /// A shard's health as routing and reports see it.
@@ -125,6 +128,15 @@ pub struct HistorySummary {
     pub success_rate: f64,
     /// Mean run time.
     pub mean_duration: SimDuration,
+}
+
+impl HistorySummary {
+    /// The seeds' affinity: success rate × 0.7 + speed × 0.3, where speed is
+    /// `1 − mean duration / 1 s`, floored at 0.
+    pub fn affinity(&self) -> f64 {
+        let speed = (1.0 - self.mean_duration.as_millis_f64() / 1000.0).max(0.0);
+        0.7 * self.success_rate + 0.3 * speed
+    }
 }
 
 /// Everything a policy or planner may read about the cluster, borrowed read-only.
@@ -155,7 +167,8 @@ impl<'a> ClusterView<'a> {
     pub fn spec(&self, s: ShardId) -> &'a ShardSpec {
         &self.topology.shards[s.index()]
     }
-    /// (busy + migration-reserved + queued slots) / cpu slots; may exceed 1.
+    /// (busy + migration-reserved + queued + dispatched-in-transit slots) / cpu slots; may
+    /// exceed 1.
     #[inline]
     pub fn load(&self, s: ShardId) -> f64 {
         self.live[s.index()].load
@@ -186,12 +199,48 @@ impl<'a> ClusterView<'a> {
     pub fn queue_depth(&self, s: ShardId) -> u32 {
         self.shards[s.index()].queued
     }
-    /// Cpu slots neither running work nor reserved by a migration.
+    /// Cpu slots free on the shard now: neither running work nor reserved by a migration.
+    /// (Work in transit is not subtracted: with network delays longer than service times, most
+    /// of it arrives after today's work has finished. [`ClusterView::load`] does count it.)
     pub fn free_slots(&self, s: ShardId) -> u32 {
         let st = &self.shards[s.index()];
         self.spec(s)
             .cpu_slots
             .saturating_sub(st.busy_slots + st.reserved_slots)
+    }
+    /// Free cpu slots as a share of the shard's slots (0 to 1).
+    #[inline]
+    pub fn free_slot_share(&self, s: ShardId) -> f64 {
+        f64::from(self.free_slots(s)) * self.live[s.index()].inv_slots
+    }
+    /// Free memory as a share of the shard's memory (0 to 1).
+    #[inline]
+    pub fn free_memory_share(&self, s: ShardId) -> f64 {
+        f64::from(self.free_memory_mb(s)) * self.live[s.index()].inv_memory
+    }
+    /// The shard's affinity for a function: see [`HistorySummary::affinity`]; 0.5 without history.
+    #[inline]
+    pub fn function_affinity(&self, s: ShardId, f: FunctionId) -> f64 {
+        self.shards[s.index()]
+            .history
+            .get(f.index())
+            .map_or(0.5, |h| h.affinity())
+    }
+    /// The shard's affinity for a protocol's events; 0.5 without history.
+    #[inline]
+    pub fn protocol_affinity(&self, s: ShardId, p: ProtocolId) -> f64 {
+        self.shards[s.index()]
+            .protocol_history
+            .get(p.index())
+            .map_or(0.5, |h| h.affinity())
+    }
+    /// The shard's affinity for an exchange's events; 0.5 without history.
+    #[inline]
+    pub fn exchange_affinity(&self, s: ShardId, e: ExchangeId) -> f64 {
+        self.shards[s.index()]
+            .exchange_history
+            .get(e.index())
+            .map_or(0.5, |h| h.affinity())
     }
     /// Memory not held by running work, MiB.
     pub fn free_memory_mb(&self, s: ShardId) -> u32 {
@@ -199,10 +248,11 @@ impl<'a> ClusterView<'a> {
             .memory_mb
             .saturating_sub(self.shards[s.index()].memory_used_mb)
     }
-    /// Slots running, reserved by a migration, or wanted by queued work.
+    /// Slots running, reserved by a migration, wanted by queued work, or committed to work in
+    /// transit to the shard.
     pub fn occupied_slots(&self, s: ShardId) -> u32 {
         let st = &self.shards[s.index()];
-        st.busy_slots + st.reserved_slots + st.queued_slots
+        st.busy_slots + st.reserved_slots + st.queued_slots + st.in_transit_slots
     }
     /// The shard's last (up to 100) executions of a function, if any.
     pub fn history(&self, s: ShardId, f: FunctionId) -> Option<HistorySummary> {
