@@ -150,6 +150,7 @@ fn two_protocol_config() -> ClusterConfig {
                 state_bytes: 1e7,
                 warmup: SimDuration::from_millis(100),
                 versions: vec![],
+                emits: vec![],
             },
             vec![],
         ));
@@ -167,6 +168,7 @@ fn two_protocol_config() -> ClusterConfig {
                 min_usd: 10.0,
                 shape: 2.0,
             },
+            shape: RateShape::default(),
         });
     }
     c.arrivals_until = secs(300);

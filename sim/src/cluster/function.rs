@@ -154,10 +154,10 @@ impl ServiceTime {
                     )));
                 }
                 // Moments of the log-normal: E = exp(mu + s²/2), CV² = exp(s²) - 1.
-                let sigma2 = (1.0 + cv * cv).ln();
-                let mu = mean_ns.ln() - sigma2 / 2.0;
+                let sigma2 = libm::log(1.0 + cv * cv);
+                let mu = libm::log(mean_ns) - sigma2 / 2.0;
                 SamplerKind::LogNormal(
-                    LogNormal::new(mu, sigma2.sqrt())
+                    LogNormal::new(mu, libm::sqrt(sigma2))
                         .map_err(|e| ServiceTimeError(e.to_string()))?,
                 )
             }
@@ -213,6 +213,20 @@ pub struct FunctionSpec {
     pub warmup: SimDuration,
     /// Optional traffic split between versions (percentages summing to 100). Empty: one version.
     pub versions: Vec<Version>,
+    /// Follow-up events a completed invocation emits (e.g. a price update that triggers
+    /// arbitrage analysis), at most 8.
+    pub emits: Vec<Emission>,
+}
+
+/// A follow-up event: when an invocation of the function completes in time, an event of this
+/// type, carrying the same fields, is emitted with this probability. Whether it will be is drawn
+/// at arrival, so routing cannot change the draw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Emission {
+    /// The event type emitted.
+    pub event_type: EventTypeId,
+    /// Probability per completed invocation, 0 to 1.
+    pub probability: f64,
 }
 
 /// A function declaration the cluster cannot run.
@@ -248,6 +262,12 @@ pub enum FunctionSpecError {
         /// The function.
         function: String,
     },
+    /// Bad emissions.
+    #[error("function `{function}`: emits needs at most 8 entries with probabilities in [0, 1]")]
+    Emits {
+        /// The function.
+        function: String,
+    },
 }
 
 /// A function whose declaration has been validated, with its sampler ready.
@@ -274,6 +294,16 @@ impl Function {
             })?;
         if spec.resources.timeout == SimDuration::ZERO {
             return Err(FunctionSpecError::Timeout {
+                function: spec.name.clone(),
+            });
+        }
+        if spec.emits.len() > 8
+            || spec
+                .emits
+                .iter()
+                .any(|e| !(0.0..=1.0).contains(&e.probability))
+        {
+            return Err(FunctionSpecError::Emits {
                 function: spec.name.clone(),
             });
         }
@@ -345,6 +375,7 @@ mod tests {
             state_bytes: 1e6,
             warmup: SimDuration::from_millis(200),
             versions: Vec::new(),
+            emits: vec![],
         }
     }
 

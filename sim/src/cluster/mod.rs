@@ -46,6 +46,7 @@
 //!         state_bytes: 5e6,
 //!         warmup: SimDuration::from_millis(100),
 //!         versions: vec![],
+//!         emits: vec![],
 //!     },
 //!     vec![], // placed on every shard
 //! ));
@@ -60,6 +61,7 @@
 //!     trading_pairs: 50,
 //!     users: 1_000,
 //!     trade_size: TradeSize { min_usd: 100.0, shape: 1.5 },
+//!     shape: RateShape::default(),
 //! });
 //! config.arrivals_until = SimTime::ZERO + SimDuration::from_mins(10);
 //!
@@ -84,8 +86,8 @@ mod workload;
 
 pub use event::{DomainEvent, RiskLevel, Urgency};
 pub use function::{
-    CpuClass, Function, FunctionSpec, FunctionSpecError, Priority, Resources, ServiceSampler,
-    ServiceTime, ServiceTimeError, ShardBy, Version,
+    CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
+    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, Version,
 };
 pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
@@ -107,4 +109,7 @@ pub use topology::{
     DEFAULT_EXCHANGES, DEFAULT_REGIONS, DEFAULT_RTT_MS, Exchange, Network, Region, RiskTier,
     ShardSpec, ShardTags, Topology,
 };
-pub use workload::{PoissonSource, SourceError, TradeSize};
+pub use workload::{
+    HawkesGroup, PoissonSource, RateShape, RegimeConfig, RegimePath, SourceError, TradeSize,
+    spectral_radius,
+};

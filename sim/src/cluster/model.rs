@@ -27,7 +27,9 @@ use super::metrics::{
 use super::policies::LeastLoaded;
 use super::routing::{ClusterView, HistorySummary, RouteRequest, RoutingPolicy, ShardLive};
 use super::topology::Topology;
-use super::workload::{PoissonSource, SourceError, SourceState};
+use super::workload::{
+    HawkesGroup, HawkesState, PoissonSource, RegimeConfig, RegimePath, SourceError, SourceState,
+};
 use crate::engine::{Model, Scheduler, Simulation};
 use crate::queue::EventKey;
 use crate::rng::{RngStreams, SimRng};
@@ -100,6 +102,10 @@ pub struct ClusterConfig {
     pub functions: Vec<(FunctionSpec, Vec<ShardId>)>,
     /// Arrival sources.
     pub sources: Vec<PoissonSource>,
+    /// Hawkes groups over some of the sources (a member is driven by its group, not alone).
+    pub hawkes: Vec<HawkesGroup>,
+    /// The calm ↔ volatile regime, if any.
+    pub regime: Option<RegimeConfig>,
     /// Scheduled faults.
     pub faults: Vec<Fault>,
     /// Metrics interval (1 simulated minute by default).
@@ -206,8 +212,15 @@ pub struct Redistribution {
 }
 
 /// A configuration change.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Change {
+    /// A new function (e.g. a protocol launch), registered at the change's time.
+    RegisterFunction {
+        /// Its declaration.
+        spec: Box<FunctionSpec>,
+        /// Its placement (empty: every shard).
+        placement: Vec<ShardId>,
+    },
     /// A new traffic split between a function's versions, on every shard at once.
     TrafficSplit {
         /// Which function.
@@ -227,7 +240,7 @@ pub enum Change {
 }
 
 /// A change and when it applies.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ScheduledChange {
     /// When.
     pub at: SimTime,
@@ -279,6 +292,8 @@ impl ClusterConfig {
             topology,
             functions: Vec::new(),
             sources: Vec::new(),
+            hawkes: Vec::new(),
+            regime: None,
             faults: Vec::new(),
             metrics_interval: SimDuration::from_mins(1),
             arrivals_until: SimTime::MAX,
@@ -349,6 +364,11 @@ pub enum ClusterEvent {
         /// Source index.
         source: u32,
     },
+    /// The next event of a Hawkes group.
+    HawkesArrival {
+        /// Group index.
+        group: u32,
+    },
     /// An invocation reaches its shard.
     Deliver {
         /// Which.
@@ -407,6 +427,8 @@ struct Invocation {
     times_out: bool,
     run_ns: u64,
     started: SimTime,
+    /// Bit i: emit the function's i-th follow-up event on in-time completion.
+    emit_mask: u8,
     running_index: u32,
     finish: Option<EventKey>,
 }
@@ -553,6 +575,11 @@ pub struct Cluster {
     placements: Vec<Vec<ShardId>>,
     by_event_type: Vec<Vec<FunctionId>>,
     sources: Vec<SourceState>,
+    hawkes: Vec<HawkesState>,
+    /// The member each group's scheduled arrival belongs to.
+    hawkes_next: Vec<usize>,
+    regime: RegimePath,
+    pending_overrides: Vec<(String, Arc<dyn RoutingPolicy>)>,
     faults: Vec<Fault>,
     fault_keys: Vec<(EventKey, Option<EventKey>)>,
     fault_log: Vec<FaultRecord>,
@@ -594,6 +621,8 @@ impl Cluster {
             topology,
             functions,
             sources,
+            hawkes,
+            regime,
             faults,
             metrics_interval,
             arrivals_until,
@@ -665,6 +694,10 @@ impl Cluster {
             placements: Vec::new(),
             by_event_type: Vec::new(),
             sources: Vec::new(),
+            hawkes: Vec::new(),
+            hawkes_next: Vec::new(),
+            regime: RegimePath::calm(),
+            pending_overrides: Vec::new(),
             faults: Vec::new(),
             fault_keys: Vec::new(),
             fault_log: Vec::new(),
@@ -723,27 +756,90 @@ impl Cluster {
         for (i, fault) in faults.iter().enumerate() {
             cluster.validate_fault(i, fault)?;
         }
+        if let Some(r) = &regime {
+            if !(r.volatile_multiplier.is_finite() && r.volatile_multiplier > 0.0)
+                || r.calm_mean == SimDuration::ZERO
+                || r.volatile_mean == SimDuration::ZERO
+            {
+                return Err(ClusterError::Invalid(
+                    "regime: calm and volatile means must be > 0 and the multiplier > 0".into(),
+                ));
+            }
+            let mut rng = cluster.rng_streams.stream("regime");
+            cluster.regime = RegimePath::draw(r, arrivals_until, &mut rng);
+        }
+        let all_sources: Vec<PoissonSource> =
+            cluster.sources.iter().map(|s| s.spec.clone()).collect();
+        let mut in_group = vec![false; all_sources.len()];
+        for group in &hawkes {
+            for &m in &group.members {
+                match in_group.get_mut(m) {
+                    Some(taken) if !*taken => *taken = true,
+                    Some(_) => {
+                        return Err(ClusterError::Invalid(format!(
+                            "source `{}` belongs to more than one Hawkes group",
+                            all_sources[m].name
+                        )));
+                    }
+                    None => {
+                        return Err(ClusterError::OutOfRange {
+                            what: format!("Hawkes group `{}`", group.name),
+                            kind: "source",
+                            index: m,
+                            count: all_sources.len(),
+                        });
+                    }
+                }
+            }
+            let rng = cluster
+                .rng_streams
+                .stream(&format!("arrivals/{}", group.name));
+            cluster
+                .hawkes
+                .push(HawkesState::new(group, &all_sources, rng)?);
+        }
+        let launched: Vec<String> = changes
+            .iter()
+            .filter_map(|c| match &c.change {
+                Change::RegisterFunction { spec, .. } => Some(spec.name.clone()),
+                _ => None,
+            })
+            .collect();
         for (name, policy) in routing_overrides {
-            let f = cluster
-                .functions
-                .iter()
-                .position(|f| f.spec.name == name)
-                .ok_or_else(|| {
-                    ClusterError::Invalid(format!(
+            match cluster.functions.iter().position(|f| f.spec.name == name) {
+                Some(f) => cluster.function_routing[f] = Some(policy),
+                None if launched.contains(&name) => cluster.pending_overrides.push((name, policy)),
+                None => {
+                    return Err(ClusterError::Invalid(format!(
                         "routing override for `{name}`, which is not a declared function"
-                    ))
-                })?;
-            cluster.function_routing[f] = Some(policy);
+                    )));
+                }
+            }
         }
         for (i, change) in changes.iter().enumerate() {
             cluster.validate_change(i, &change.change)?;
         }
         let mut sim = Simulation::new(cluster);
         let (cluster, sched) = sim.parts_mut();
-        for i in 0..cluster.sources.len() {
-            let first = SimTime::ZERO + cluster.sources[i].next_gap();
-            if first < cluster.arrivals_until {
+        let until = cluster.arrivals_until;
+        for (i, grouped) in in_group.iter().enumerate() {
+            if *grouped {
+                continue;
+            }
+            if let Some(first) =
+                cluster.sources[i].next_arrival(SimTime::ZERO, until, &cluster.regime)
+            {
                 sched.schedule_at(first, ClusterEvent::Arrival { source: i as u32 });
+            }
+        }
+        for g in 0..cluster.hawkes.len() {
+            if let Some((first, member)) =
+                cluster.hawkes[g].next_arrival(SimTime::ZERO, until, &cluster.regime)
+            {
+                cluster.hawkes_next.push(member);
+                sched.schedule_at(first, ClusterEvent::HawkesArrival { group: g as u32 });
+            } else {
+                cluster.hawkes_next.push(usize::MAX);
             }
         }
         for (i, fault) in faults.into_iter().enumerate() {
@@ -763,6 +859,18 @@ impl Cluster {
 
     fn validate_change(&self, i: usize, change: &Change) -> Result<(), ClusterError> {
         match change {
+            Change::RegisterFunction { spec, placement } => {
+                Function::new((**spec).clone())?;
+                if let Some(s) = placement.iter().find(|s| s.index() >= self.shards.len()) {
+                    return Err(ClusterError::OutOfRange {
+                        what: format!("change #{i} (launch of `{}`)", spec.name),
+                        kind: "shard",
+                        index: s.index(),
+                        count: self.shards.len(),
+                    });
+                }
+                Ok(())
+            }
             Change::TrafficSplit { function, versions } => {
                 let f = self.functions.get(function.index()).ok_or_else(|| {
                     ClusterError::OutOfRange {
@@ -1270,6 +1378,20 @@ impl Cluster {
     fn on_change(&mut self, index: usize, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
         let outcome = match self.changes[index].change.clone() {
+            Change::RegisterFunction { spec, placement } => {
+                match self.register_function(*spec, placement) {
+                    Ok(f) => {
+                        let name = &self.functions[f.index()].spec.name;
+                        if let Some(i) = self.pending_overrides.iter().position(|(n, _)| n == name)
+                        {
+                            let (_, policy) = self.pending_overrides.remove(i);
+                            self.function_routing[f.index()] = Some(policy);
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
             Change::TrafficSplit { function, versions } => self
                 .set_traffic_split(function, versions)
                 .map_err(|e| e.to_string()),
@@ -1317,12 +1439,31 @@ impl Cluster {
     fn on_arrival(&mut self, source: u32, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
         let src = &mut self.sources[source as usize];
-        let next = now + src.next_gap();
-        if next < self.arrivals_until {
+        if let Some(next) = src.next_arrival(now, self.arrivals_until, &self.regime) {
             sched.schedule_at(next, ClusterEvent::Arrival { source });
         }
         let event = src.next_event();
         self.dispatch(event, now, sched);
+    }
+
+    fn on_hawkes_arrival(&mut self, group: u32, sched: &mut Scheduler<ClusterEvent>) {
+        let now = sched.now();
+        let g = group as usize;
+        let member = self.hawkes_next[g];
+        let event = self.hawkes[g].event(member);
+        match self.hawkes[g].next_arrival(now, self.arrivals_until, &self.regime) {
+            Some((next, m)) => {
+                self.hawkes_next[g] = m;
+                sched.schedule_at(next, ClusterEvent::HawkesArrival { group });
+            }
+            None => self.hawkes_next[g] = usize::MAX,
+        }
+        self.dispatch(event, now, sched);
+    }
+
+    /// The market regime path of this run (calm throughout when no regime is configured).
+    pub fn regime(&self) -> &RegimePath {
+        &self.regime
     }
 
     /// The function that handles an event type: the only active one, or, when several are
@@ -1374,6 +1515,18 @@ impl Cluster {
         now: SimTime,
         sched: &mut Scheduler<ClusterEvent>,
     ) {
+        self.dispatch_from(event, None, now, sched);
+    }
+
+    /// Creates an invocation for an event entering the network at `origin` (a region), or at its
+    /// exchange's home region when `None`.
+    fn dispatch_from(
+        &mut self,
+        event: DomainEvent,
+        origin: Option<RegionId>,
+        now: SimTime,
+        sched: &mut Scheduler<ClusterEvent>,
+    ) {
         let Some(f) = self.function_for(event.event_type, now) else {
             self.totals.generated += 1;
             self.totals.dropped[DropReason::NoFunction as usize] += 1;
@@ -1386,6 +1539,11 @@ impl Cluster {
         if !func.version_cdf.is_empty() {
             version = func.version_for(rng.random_range(0..100));
             base = (base as f64 * func.spec.versions[version as usize].service_scale) as u64;
+        }
+        let mut emit_mask = 0u8;
+        for (i, e) in func.spec.emits.iter().enumerate() {
+            let u: f64 = rng.random();
+            emit_mask |= u8::from(u < e.probability) << i;
         }
         let r = func.spec.resources;
         let inv = Invocation {
@@ -1403,6 +1561,7 @@ impl Cluster {
             times_out: false,
             run_ns: 0,
             started: now,
+            emit_mask,
             running_index: 0,
             finish: None,
         };
@@ -1410,9 +1569,14 @@ impl Cluster {
         fm.invocations += 1;
         fm.by_version[version as usize] += 1;
         let id = self.alloc(inv);
-        let home = self.topology.exchanges[event.exchange.index()].home;
-        let extra = self.exchange_extra[event.exchange.index()];
-        self.route(id, home, extra, now, sched);
+        let (origin, extra) = match origin {
+            Some(region) => (region, SimDuration::ZERO),
+            None => (
+                self.topology.exchanges[event.exchange.index()].home,
+                self.exchange_extra[event.exchange.index()],
+            ),
+        };
+        self.route(id, origin, extra, now, sched);
     }
 
     fn route(
@@ -1605,6 +1769,18 @@ impl Cluster {
         self.release(id);
         self.drain_queue(shard, now, sched);
         self.sync_shard(shard, now);
+        if success && inv.emit_mask != 0 {
+            let region = self.topology.shards[shard.index()].region;
+            for (i, e) in self.functions[f].spec.emits.clone().iter().enumerate() {
+                if inv.emit_mask & (1 << i) != 0 {
+                    let event = DomainEvent {
+                        event_type: e.event_type,
+                        ..inv.event
+                    };
+                    self.dispatch_from(event, Some(region), now, sched);
+                }
+            }
+        }
     }
 
     fn stop_running(&mut self, id: InvocationId, shard: ShardId) {
@@ -1948,6 +2124,7 @@ impl Model for Cluster {
     fn handle(&mut self, event: ClusterEvent, sched: &mut Scheduler<ClusterEvent>) {
         match event {
             ClusterEvent::Arrival { source } => self.on_arrival(source, sched),
+            ClusterEvent::HawkesArrival { group } => self.on_hawkes_arrival(group, sched),
             ClusterEvent::Deliver { inv } => self.on_deliver(inv, sched),
             ClusterEvent::Finish { inv } => self.on_finish(inv, sched),
             ClusterEvent::MigrationReady { migration } => self.on_migration_ready(migration, sched),

@@ -825,6 +825,7 @@ mod tests {
                 state_bytes: 1e6,
                 warmup: SimDuration::ZERO,
                 versions: vec![],
+                emits: vec![],
             },
             placement,
         ));

@@ -6,7 +6,7 @@ use super::function::{CpuClass, FunctionSpec, Priority, Resources, ServiceTime, 
 use super::ids::{EventTypeId, ExchangeId, ShardId};
 use super::model::ClusterConfig;
 use super::topology::{ShardSpec, ShardTags, Topology};
-use super::workload::{PoissonSource, TradeSize};
+use super::workload::{PoissonSource, RateShape, TradeSize};
 use crate::time::{SimDuration, SimTime};
 
 /// The shape of a synthetic cluster.
@@ -93,6 +93,7 @@ impl SyntheticCluster {
                     state_bytes: 50e6,
                     warmup: SimDuration::from_secs(2),
                     versions: Vec::new(),
+                    emits: vec![],
                 },
                 placement,
             ));
@@ -110,6 +111,7 @@ impl SyntheticCluster {
                     min_usd: 100.0,
                     shape: 1.3,
                 },
+                shape: RateShape::default(),
             });
         }
         config.arrivals_until = SimTime::ZERO + self.duration;

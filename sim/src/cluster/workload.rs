@@ -1,16 +1,34 @@
-//! Arrival sources: where domain events come from.
+//! Arrival models: where domain events come from, and when.
 //!
-//! Each source draws from its own stream, `arrivals/<source name>`, and draws the same numbers per
-//! arrival whatever happens downstream, so two runs that differ only in routing or planning see
-//! identical arrivals (common random numbers).
+//! * [`PoissonSource`] — a Poisson process whose intensity is `rate × daily(t) × weekly(t) ×
+//!   regime(t) × ramp(t)`: a daily/weekly profile ([`RateShape`]), the calm ↔ volatile regime
+//!   ([`RegimeConfig`]) for sources that react to it, and a start time with a linear ramp (a
+//!   protocol launch).
+//! * [`HawkesGroup`] — a multivariate self-exciting (Hawkes) process over several sources (e.g. one
+//!   per exchange): every event raises every member's intensity by `excitation[i][j]` expected
+//!   offspring, decaying exponentially. Simulated exactly by Ogata's thinning.
+//! * [`TradeSize`] — heavy-tailed (Pareto) trade sizes for whale activity.
+//!
+//! **Exact simulation.** Intensities change piecewise: at profile knots (every hour), day
+//! boundaries, regime switches, the start, the end of the ramp, the stop. Within a segment the
+//! intensity is bounded by a constant, so arrivals are drawn by thinning against that bound; when a
+//! candidate falls past the segment's end the draw restarts at the boundary, which is exact because
+//! the exponential is memoryless.
+//!
+//! **Common random numbers.** Each source (and each Hawkes group) draws from its own stream,
+//! `arrivals/<name>`; the regime path is drawn once from `regime`. Nothing downstream — routing,
+//! planning — changes a single draw.
 
 use rand::RngExt;
-use rand_distr::{Distribution, Exp, Pareto};
+use rand_distr::Exp1;
 
 use super::event::{DomainEvent, RiskLevel, Urgency};
 use super::ids::{EventTypeId, ExchangeId, ProtocolId};
 use crate::rng::SimRng;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
+
+const HOUR_NS: u64 = 3_600_000_000_000;
+const DAY_NS: u64 = 24 * HOUR_NS;
 
 /// Trade sizes: Pareto (heavy-tailed) with a minimum and a shape; shape ≤ 2 has infinite variance.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,7 +39,35 @@ pub struct TradeSize {
     pub shape: f64,
 }
 
-/// A homogeneous Poisson stream of one event type from one exchange.
+/// How a source's intensity varies over time (all multipliers; 1 = the base rate).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateShape {
+    /// 24 multipliers at the start of each hour of the day, linearly interpolated (wrapping at
+    /// midnight). Empty: flat.
+    pub daily: Vec<f64>,
+    /// 7 multipliers, one per day from day 0, constant over the day. Empty: flat.
+    pub weekly: Vec<f64>,
+    /// Whether the volatile regime multiplies this source.
+    pub regime_sensitive: bool,
+    /// No arrivals before this time.
+    pub starts_at: SimTime,
+    /// After `starts_at` the intensity ramps linearly from 0 to full over this span.
+    pub ramp: SimDuration,
+}
+
+impl Default for RateShape {
+    fn default() -> Self {
+        RateShape {
+            daily: Vec::new(),
+            weekly: Vec::new(),
+            regime_sensitive: false,
+            starts_at: SimTime::ZERO,
+            ramp: SimDuration::ZERO,
+        }
+    }
+}
+
+/// A Poisson stream of one event type from one exchange.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoissonSource {
     /// Unique name; keys the random stream.
@@ -30,7 +76,7 @@ pub struct PoissonSource {
     pub event_type: EventTypeId,
     /// Exchange it comes from.
     pub exchange: ExchangeId,
-    /// Mean arrivals per simulated second.
+    /// Base arrivals per simulated second (before shape multipliers).
     pub rate_per_sec: f64,
     /// Protocol of every event, or `None`.
     pub protocol: Option<ProtocolId>,
@@ -44,72 +90,687 @@ pub struct PoissonSource {
     pub users: u32,
     /// Trade size distribution.
     pub trade_size: TradeSize,
+    /// How the intensity varies over time.
+    pub shape: RateShape,
 }
 
-/// A source ready to sample.
-#[derive(Clone, Debug)]
-pub(crate) struct SourceState {
-    pub spec: PoissonSource,
-    pub index: u32,
-    gap: Exp<f64>,
-    size: Pareto<f64>,
-    pub rng: SimRng,
+/// The calm ↔ volatile market regime: a two-state Markov process with exponential holding times.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegimeConfig {
+    /// Mean length of a calm period.
+    pub calm_mean: SimDuration,
+    /// Mean length of a volatile period.
+    pub volatile_mean: SimDuration,
+    /// Intensity multiplier for regime-sensitive sources while volatile.
+    pub volatile_multiplier: f64,
+    /// Whether the run starts volatile.
+    pub start_volatile: bool,
 }
 
-/// A source whose parameters cannot be sampled.
+/// A multivariate Hawkes process over some sources (by index into the configuration's sources).
+///
+/// Member `i`'s intensity is its source's own intensity (the baseline μᵢ(t)) plus
+/// `Σ over past events e in member j: excitation[j][i] · β · exp(−β (t − tₑ))`, with β = 1/decay:
+/// `excitation[j][i]` is the expected number of member-`i` events one member-`j` event triggers.
+/// The process is stationary only if the spectral radius of `excitation` (the branching ratio) is
+/// below 1, which is checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HawkesGroup {
+    /// Name; keys the group's random stream.
+    pub name: String,
+    /// The member sources (indices into the sources list).
+    pub members: Vec<usize>,
+    /// Mean lifetime of an excitation (1/β).
+    pub decay: SimDuration,
+    /// Expected offspring: `excitation[j][i]` member-`i` events per member-`j` event.
+    pub excitation: Vec<Vec<f64>>,
+}
+
+/// A source or group whose parameters cannot be sampled.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("source `{source_name}`: {problem}")]
 pub struct SourceError {
-    /// The source.
+    /// The source or group.
     pub source_name: String,
     /// What is wrong.
     pub problem: String,
 }
 
+/// The regime path of a run, drawn once: switch times and the state after each.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RegimePath {
+    /// (time, volatile?) at each switch, starting with (0, initial state).
+    pub switches: Vec<(SimTime, bool)>,
+    multiplier: f64,
+}
+
+impl RegimePath {
+    /// A path with no regime (always calm, multiplier 1).
+    pub fn calm() -> Self {
+        RegimePath {
+            switches: vec![(SimTime::ZERO, false)],
+            multiplier: 1.0,
+        }
+    }
+
+    /// Draws the path up to `until`.
+    pub fn draw(config: &RegimeConfig, until: SimTime, rng: &mut SimRng) -> Self {
+        let mut switches = vec![(SimTime::ZERO, config.start_volatile)];
+        let mut t = SimTime::ZERO;
+        let mut volatile = config.start_volatile;
+        while t < until {
+            let mean = if volatile {
+                config.volatile_mean
+            } else {
+                config.calm_mean
+            };
+            let hold: f64 = rng.sample(Exp1);
+            t = t
+                .checked_add(SimDuration::from_secs_f64(hold * mean.as_secs_f64()))
+                .unwrap_or(SimTime::MAX);
+            volatile = !volatile;
+            if t < until {
+                switches.push((t, volatile));
+            }
+        }
+        RegimePath {
+            switches,
+            multiplier: config.volatile_multiplier,
+        }
+    }
+
+    /// Whether the market is volatile at `t`.
+    pub fn is_volatile(&self, t: SimTime) -> bool {
+        let i = self.switches.partition_point(|&(s, _)| s <= t);
+        i > 0 && self.switches[i - 1].1
+    }
+
+    /// The multiplier for regime-sensitive sources at `t`, and when it next changes.
+    fn at(&self, t: SimTime) -> (f64, SimTime) {
+        let i = self.switches.partition_point(|&(s, _)| s <= t);
+        let volatile = i > 0 && self.switches[i - 1].1;
+        let next = self.switches.get(i).map_or(SimTime::MAX, |&(s, _)| s);
+        (if volatile { self.multiplier } else { 1.0 }, next)
+    }
+
+    /// The volatile multiplier.
+    pub fn multiplier(&self) -> f64 {
+        self.multiplier
+    }
+}
+
+fn validate_shape(name: &str, rate: f64, shape: &RateShape) -> Result<(), SourceError> {
+    let err = |problem: String| SourceError {
+        source_name: name.to_owned(),
+        problem,
+    };
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(err(format!("rate_per_sec must be > 0 (got {rate})")));
+    }
+    if !(shape.daily.is_empty() || shape.daily.len() == 24) {
+        return Err(err(format!(
+            "daily profile needs 24 hourly values (got {})",
+            shape.daily.len()
+        )));
+    }
+    if !(shape.weekly.is_empty() || shape.weekly.len() == 7) {
+        return Err(err(format!(
+            "weekly profile needs 7 daily values (got {})",
+            shape.weekly.len()
+        )));
+    }
+    if shape
+        .daily
+        .iter()
+        .chain(&shape.weekly)
+        .any(|m| !(m.is_finite() && *m >= 0.0))
+    {
+        return Err(err("profile multipliers must be finite and >= 0".into()));
+    }
+    Ok(())
+}
+
+/// Intensity of a source (before the base rate) at `t`, and a bound valid on `[t, segment_end)`.
+fn shape_at(shape: &RateShape, regime: &RegimePath, t: SimTime) -> (f64, f64, SimTime) {
+    if t < shape.starts_at {
+        return (0.0, 0.0, shape.starts_at);
+    }
+    let ns = t.as_nanos();
+    let hour_start = ns - ns % HOUR_NS;
+    let mut end = SimTime::from_nanos(hour_start.saturating_add(HOUR_NS));
+    let (mut value, mut bound) = (1.0, 1.0);
+    if !shape.daily.is_empty() {
+        let h = ((ns % DAY_NS) / HOUR_NS) as usize;
+        let (a, b) = (shape.daily[h], shape.daily[(h + 1) % 24]);
+        let frac = (ns - hour_start) as f64 / HOUR_NS as f64;
+        value *= a + (b - a) * frac;
+        bound *= a.max(b);
+    }
+    if !shape.weekly.is_empty() {
+        let w = shape.weekly[((ns / DAY_NS) % 7) as usize];
+        value *= w;
+        bound *= w;
+    }
+    if shape.regime_sensitive {
+        let (m, next) = regime.at(t);
+        value *= m;
+        bound *= m;
+        end = end.min(next);
+    }
+    let ramp_end = shape.starts_at + shape.ramp;
+    if t < ramp_end {
+        let frac = (t - shape.starts_at).as_nanos() as f64 / shape.ramp.as_nanos() as f64;
+        value *= frac;
+        end = end.min(ramp_end);
+    }
+    (value, bound, end)
+}
+
+/// Draws the attributes of one event: always the same three draws.
+fn draw_event(spec: &PoissonSource, stream: u32, rng: &mut SimRng) -> DomainEvent {
+    let u: f64 = rng.random();
+    DomainEvent {
+        event_type: spec.event_type,
+        exchange: spec.exchange,
+        protocol: spec.protocol,
+        risk: spec.risk,
+        urgency: spec.urgency,
+        stream,
+        trading_pair: rng.random_range(0..spec.trading_pairs.max(1)),
+        user: rng.random_range(0..spec.users.max(1)),
+        // Pareto by inversion: min · U^(−1/α), U in (0, 1].
+        amount_usd: spec.trade_size.min_usd * libm_pow(1.0 - u, -1.0 / spec.trade_size.shape),
+    }
+}
+
+/// `x^y` through the pure-Rust libm that `rand_distr` uses, so results are identical on every
+/// platform (the C library's `pow` may differ in the last bit between versions).
+#[inline]
+fn libm_pow(x: f64, y: f64) -> f64 {
+    libm::pow(x, y)
+}
+
+/// A single source, ready to sample.
+#[derive(Clone, Debug)]
+pub(crate) struct SourceState {
+    pub spec: PoissonSource,
+    pub index: u32,
+    /// No profile, regime, start or ramp: a homogeneous process, sampled directly.
+    flat: bool,
+    rng: SimRng,
+}
+
 impl SourceState {
     pub(crate) fn new(spec: PoissonSource, index: u32, rng: SimRng) -> Result<Self, SourceError> {
-        let err = |problem: String| SourceError {
-            source_name: spec.name.clone(),
-            problem,
-        };
-        if !(spec.rate_per_sec.is_finite() && spec.rate_per_sec > 0.0) {
-            return Err(err(format!(
-                "rate_per_sec must be > 0 (got {})",
-                spec.rate_per_sec
-            )));
+        validate_shape(&spec.name, spec.rate_per_sec, &spec.shape)?;
+        if !(spec.trade_size.min_usd > 0.0 && spec.trade_size.shape > 0.0) {
+            return Err(SourceError {
+                source_name: spec.name.clone(),
+                problem: "trade size needs min_usd > 0 and shape > 0".into(),
+            });
         }
-        let gap = Exp::new(spec.rate_per_sec).map_err(|e| err(e.to_string()))?;
-        let size = Pareto::new(spec.trade_size.min_usd, spec.trade_size.shape)
-            .map_err(|e| err(format!("trade size: {e}")))?;
+        let sh = &spec.shape;
+        let flat = sh.daily.is_empty()
+            && sh.weekly.is_empty()
+            && !sh.regime_sensitive
+            && sh.starts_at == SimTime::ZERO
+            && sh.ramp == SimDuration::ZERO;
         Ok(SourceState {
             spec,
             index,
-            gap,
-            size,
+            flat,
             rng,
         })
     }
 
-    /// The time to the next arrival.
-    #[inline]
-    pub(crate) fn next_gap(&mut self) -> SimDuration {
-        SimDuration::from_secs_f64(self.gap.sample(&mut self.rng))
+    /// The next arrival strictly after `now` and before `until`, by thinning.
+    pub(crate) fn next_arrival(
+        &mut self,
+        now: SimTime,
+        until: SimTime,
+        regime: &RegimePath,
+    ) -> Option<SimTime> {
+        let rate = self.spec.rate_per_sec;
+        if self.flat {
+            let gap: f64 = self.rng.sample(Exp1);
+            let next = now
+                .checked_add(SimDuration::from_secs_f64(gap / rate))
+                .unwrap_or(SimTime::MAX);
+            return (next < until).then_some(next);
+        }
+        let mut t = now;
+        loop {
+            if t >= until {
+                return None;
+            }
+            let (_, bound, end) = shape_at(&self.spec.shape, regime, t);
+            let bound = bound * rate;
+            if bound <= 0.0 {
+                t = end;
+                continue;
+            }
+            let gap: f64 = self.rng.sample(Exp1);
+            let cand = t
+                .checked_add(SimDuration::from_secs_f64(gap / bound))
+                .unwrap_or(SimTime::MAX);
+            if cand >= end {
+                t = end;
+                continue;
+            }
+            t = cand;
+            let (value, _, _) = shape_at(&self.spec.shape, regime, t);
+            // Where the intensity equals its bound (a flat segment) every candidate is accepted;
+            // skip the acceptance draw. Either way the draws depend only on this source's stream.
+            if value * rate >= bound {
+                return (t < until).then_some(t);
+            }
+            let u: f64 = self.rng.random();
+            if u * bound <= value * rate {
+                return (t < until).then_some(t);
+            }
+        }
     }
 
-    /// One event: always the same four draws, whatever its fields are used for.
-    #[inline]
+    /// One event's attributes.
     pub(crate) fn next_event(&mut self) -> DomainEvent {
-        let s = &self.spec;
-        DomainEvent {
-            event_type: s.event_type,
-            exchange: s.exchange,
-            protocol: s.protocol,
-            risk: s.risk,
-            urgency: s.urgency,
-            stream: self.index,
-            trading_pair: self.rng.random_range(0..s.trading_pairs.max(1)),
-            user: self.rng.random_range(0..s.users.max(1)),
-            amount_usd: self.size.sample(&mut self.rng),
+        draw_event(&self.spec, self.index, &mut self.rng)
+    }
+}
+
+/// A Hawkes group, ready to sample.
+#[derive(Clone, Debug)]
+pub(crate) struct HawkesState {
+    /// Member sources (specs cloned) and their indices.
+    pub members: Vec<(u32, PoissonSource)>,
+    beta: f64,
+    /// `jump[j][i]`: excitation·β added to member i's intensity by an event in member j.
+    jump: Vec<Vec<f64>>,
+    /// Current excitation per member, as of `updated`.
+    excitation: Vec<f64>,
+    updated: SimTime,
+    rng: SimRng,
+}
+
+/// The spectral radius of a non-negative square matrix (its Perron root), by power iteration.
+pub fn spectral_radius(m: &[Vec<f64>]) -> f64 {
+    let n = m.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut v = vec![1.0; n];
+    let mut radius = 0.0;
+    for _ in 0..500 {
+        let next: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| m[i][j] * v[j]).sum())
+            .collect();
+        let norm = next.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        if norm == 0.0 {
+            return 0.0;
         }
+        radius = norm / v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        v = next.iter().map(|x| x / norm).collect();
+    }
+    radius
+}
+
+impl HawkesState {
+    pub(crate) fn new(
+        group: &HawkesGroup,
+        sources: &[PoissonSource],
+        rng: SimRng,
+    ) -> Result<Self, SourceError> {
+        let err = |problem: String| SourceError {
+            source_name: group.name.clone(),
+            problem,
+        };
+        let n = group.members.len();
+        if n == 0 {
+            return Err(err("a Hawkes group needs at least one member".into()));
+        }
+        if group.excitation.len() != n || group.excitation.iter().any(|r| r.len() != n) {
+            return Err(err(format!(
+                "excitation must be a {n}×{n} matrix (one row and column per member)"
+            )));
+        }
+        if group
+            .excitation
+            .iter()
+            .flatten()
+            .any(|x| !(x.is_finite() && *x >= 0.0))
+        {
+            return Err(err("excitation values must be finite and >= 0".into()));
+        }
+        let radius = spectral_radius(&group.excitation);
+        if radius >= 1.0 {
+            return Err(err(format!(
+                "branching ratio (spectral radius of excitation) is {radius:.3}; it must be < 1 or the process explodes"
+            )));
+        }
+        if group.decay == SimDuration::ZERO {
+            return Err(err("decay must be > 0".into()));
+        }
+        let mut members = Vec::with_capacity(n);
+        for &m in &group.members {
+            let spec = sources
+                .get(m)
+                .ok_or_else(|| err(format!("member {m} is not a source")))?;
+            validate_shape(&spec.name, spec.rate_per_sec, &spec.shape)?;
+            members.push((m as u32, spec.clone()));
+        }
+        let beta = 1.0 / group.decay.as_secs_f64();
+        Ok(HawkesState {
+            members,
+            beta,
+            jump: group
+                .excitation
+                .iter()
+                .map(|r| r.iter().map(|a| a * beta).collect())
+                .collect(),
+            excitation: vec![0.0; n],
+            updated: SimTime::ZERO,
+            rng,
+        })
+    }
+
+    fn decay_to(&mut self, t: SimTime) {
+        let dt = (t - self.updated).as_secs_f64();
+        if dt > 0.0 {
+            let f = libm::exp(-self.beta * dt);
+            for e in &mut self.excitation {
+                *e *= f;
+            }
+            self.updated = t;
+        }
+    }
+
+    /// The next event (time, member position) after `now` and before `until`, by Ogata thinning.
+    pub(crate) fn next_arrival(
+        &mut self,
+        now: SimTime,
+        until: SimTime,
+        regime: &RegimePath,
+    ) -> Option<(SimTime, usize)> {
+        let mut t = now;
+        loop {
+            if t >= until {
+                return None;
+            }
+            self.decay_to(t);
+            // Baselines are bounded per segment; excitation only decays until the next event.
+            let mut end = SimTime::MAX;
+            let mut bound = 0.0;
+            for (_, spec) in &self.members {
+                let (_, b, e) = shape_at(&spec.shape, regime, t);
+                bound += b * spec.rate_per_sec;
+                end = end.min(e);
+            }
+            bound += self.excitation.iter().sum::<f64>();
+            if bound <= 0.0 {
+                t = end;
+                continue;
+            }
+            let gap: f64 = self.rng.sample(Exp1);
+            let cand = t
+                .checked_add(SimDuration::from_secs_f64(gap / bound))
+                .unwrap_or(SimTime::MAX);
+            if cand >= end {
+                t = end;
+                continue;
+            }
+            t = cand;
+            self.decay_to(t);
+            let u: f64 = self.rng.random();
+            let mut target = u * bound;
+            for i in 0..self.members.len() {
+                let spec = &self.members[i].1;
+                let lambda =
+                    shape_at(&spec.shape, regime, t).0 * spec.rate_per_sec + self.excitation[i];
+                if target < lambda {
+                    if t >= until {
+                        return None;
+                    }
+                    for (k, e) in self.excitation.iter_mut().enumerate() {
+                        *e += self.jump[i][k];
+                    }
+                    return Some((t, i));
+                }
+                target -= lambda;
+            }
+            // Rejected: the candidate fell in the gap between the bound and the true intensity.
+        }
+    }
+
+    /// One event's attributes for member `i`.
+    pub(crate) fn event(&mut self, i: usize) -> DomainEvent {
+        let (index, spec) = &self.members[i];
+        draw_event(spec, *index, &mut self.rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::RngStreams;
+
+    fn source(rate: f64, shape: RateShape) -> PoissonSource {
+        PoissonSource {
+            name: "s".into(),
+            event_type: EventTypeId(0),
+            exchange: ExchangeId(0),
+            rate_per_sec: rate,
+            protocol: None,
+            risk: RiskLevel::Low,
+            urgency: Urgency::Normal,
+            trading_pairs: 10,
+            users: 10,
+            trade_size: TradeSize {
+                min_usd: 100.0,
+                shape: 1.5,
+            },
+            shape,
+        }
+    }
+
+    fn count(src: &PoissonSource, seed: u64, until: SimTime, regime: &RegimePath) -> Vec<SimTime> {
+        let mut s = SourceState::new(src.clone(), 0, RngStreams::new(seed).stream("t")).unwrap();
+        let mut out = Vec::new();
+        let mut t = SimTime::ZERO;
+        while let Some(next) = s.next_arrival(t, until, regime) {
+            out.push(next);
+            t = next;
+        }
+        out
+    }
+
+    fn hours(h: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(h * 3600)
+    }
+
+    #[test]
+    fn flat_poisson_matches_its_rate_over_seeds() {
+        let src = source(5.0, RateShape::default());
+        let mut total = 0;
+        for seed in 0..20 {
+            total += count(&src, seed, hours(1), &RegimePath::calm()).len();
+        }
+        let mean = total as f64 / 20.0;
+        // 18,000 expected per hour; the mean of 20 has sd ≈ 30.
+        assert!((mean - 18_000.0).abs() < 150.0, "{mean}");
+    }
+
+    #[test]
+    fn a_daily_profile_shapes_arrivals_hour_by_hour() {
+        let mut daily = vec![1.0; 24];
+        daily[12] = 4.0; // peak at noon, interpolated from 11:00 (1) to 12:00 (4) to 13:00 (1)
+        let src = source(
+            2.0,
+            RateShape {
+                daily,
+                ..RateShape::default()
+            },
+        );
+        let arrivals = count(&src, 1, hours(24), &RegimePath::calm());
+        let in_hour = |h: u64| {
+            arrivals
+                .iter()
+                .filter(|t| **t >= hours(h) && **t < hours(h + 1))
+                .count() as f64
+        };
+        // Hour 11 ramps 1 → 4 (mean 2.5), hour 12 ramps 4 → 1 (mean 2.5), others flat at 1.
+        for (h, expect) in [(3, 7_200.0), (11, 18_000.0), (12, 18_000.0), (20, 7_200.0)] {
+            assert!(
+                (in_hour(h) - expect).abs() < 5.0 * expect.sqrt(),
+                "hour {h}: {}",
+                in_hour(h)
+            );
+        }
+        let total = arrivals.len() as f64;
+        let expect = 2.0 * 3600.0 * (22.0 + 2.5 + 2.5); // 22 flat hours plus the two ramps
+        assert!(
+            (total - expect).abs() < 5.0 * expect.sqrt(),
+            "{total} vs {expect}"
+        );
+    }
+
+    #[test]
+    fn a_launch_starts_late_and_ramps() {
+        let shape = RateShape {
+            starts_at: hours(1),
+            ramp: SimDuration::from_secs(3600),
+            ..RateShape::default()
+        };
+        let arrivals = count(&source(4.0, shape), 2, hours(3), &RegimePath::calm());
+        assert!(arrivals[0] >= hours(1));
+        let first = arrivals.iter().filter(|t| **t < hours(2)).count() as f64;
+        let second = arrivals.len() as f64 - first;
+        assert!(
+            (first - 7_200.0).abs() < 400.0 && (second - 14_400.0).abs() < 600.0,
+            "{first} {second}"
+        );
+    }
+
+    #[test]
+    fn the_regime_multiplies_sensitive_sources_only_while_volatile() {
+        let config = RegimeConfig {
+            calm_mean: SimDuration::from_secs(3 * 3600),
+            volatile_mean: SimDuration::from_secs(1800),
+            volatile_multiplier: 5.0,
+            start_volatile: false,
+        };
+        let mut volatile_share = 0.0;
+        let days = 40;
+        for seed in 0..days {
+            let path = RegimePath::draw(
+                &config,
+                hours(24),
+                &mut RngStreams::new(seed).stream("regime"),
+            );
+            let mut v = 0u64;
+            for w in path.switches.windows(2) {
+                if w[0].1 {
+                    v += (w[1].0 - w[0].0).as_nanos();
+                }
+            }
+            if let Some(&(t, true)) = path.switches.last() {
+                v += (hours(24) - t).as_nanos();
+            }
+            volatile_share += v as f64 / (24.0 * 3600e9);
+        }
+        let share = volatile_share / f64::from(days as u32);
+        assert!((share - 0.5 / 3.5).abs() < 0.03, "volatile share {share}");
+
+        let path = RegimePath::draw(&config, hours(24), &mut RngStreams::new(9).stream("regime"));
+        let sensitive = count(
+            &source(
+                1.0,
+                RateShape {
+                    regime_sensitive: true,
+                    ..RateShape::default()
+                },
+            ),
+            3,
+            hours(24),
+            &path,
+        );
+        let in_volatile = sensitive.iter().filter(|t| path.is_volatile(**t)).count() as f64;
+        let volatile_secs: f64 = (0..24 * 60)
+            .filter(|m| path.is_volatile(SimTime::ZERO + SimDuration::from_secs(m * 60)))
+            .count() as f64
+            * 60.0;
+        let rate = in_volatile / volatile_secs;
+        assert!((rate - 5.0).abs() < 0.5, "volatile rate {rate}");
+    }
+
+    #[test]
+    fn hawkes_mean_rate_and_branching_ratio_match_theory() {
+        // Two members, baselines 1/s and 2/s, excitation [[0.3, 0.2], [0.1, 0.4]].
+        let sources = vec![
+            source(1.0, RateShape::default()),
+            source(2.0, RateShape::default()),
+        ];
+        let excitation = vec![vec![0.3, 0.2], vec![0.1, 0.4]];
+        let group = HawkesGroup {
+            name: "g".into(),
+            members: vec![0, 1],
+            decay: SimDuration::from_secs(10),
+            excitation: excitation.clone(),
+        };
+        // Stationary rates: λ = μ + Aᵀ λ  →  λ = (I − Aᵀ)⁻¹ μ.
+        let (a, b, c, d) = (1.0 - 0.3, -0.1, -0.2, 1.0 - 0.4); // I − Aᵀ
+        let det = a * d - b * c;
+        let lambda = [(d * 1.0 - b * 2.0) / det, (-c * 1.0 + a * 2.0) / det];
+        let mut counts = [0f64; 2];
+        let seeds = 10;
+        let horizon = hours(6);
+        for seed in 0..seeds {
+            let mut h =
+                HawkesState::new(&group, &sources, RngStreams::new(seed).stream("h")).unwrap();
+            let mut t = SimTime::ZERO;
+            while let Some((next, i)) = h.next_arrival(t, horizon, &RegimePath::calm()) {
+                counts[i] += 1.0;
+                t = next;
+            }
+        }
+        let secs = 6.0 * 3600.0 * seeds as f64;
+        for i in 0..2 {
+            let rate = counts[i] / secs;
+            assert!(
+                (rate - lambda[i]).abs() / lambda[i] < 0.05,
+                "member {i}: {rate} vs {}",
+                lambda[i]
+            );
+        }
+        // Branching ratio estimate: the share of events that are offspring, 1 − Σμ / Σλ.
+        let observed = 1.0 - 3.0 / ((counts[0] + counts[1]) / secs);
+        let expected = 1.0 - 3.0 / (lambda[0] + lambda[1]);
+        assert!(
+            (observed - expected).abs() < 0.03,
+            "{observed} vs {expected}"
+        );
+        assert!((spectral_radius(&excitation) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_explosive_hawkes_group_is_refused() {
+        let sources = vec![source(1.0, RateShape::default())];
+        let group = HawkesGroup {
+            name: "boom".into(),
+            members: vec![0],
+            decay: SimDuration::from_secs(1),
+            excitation: vec![vec![1.2]],
+        };
+        let err = HawkesState::new(&group, &sources, RngStreams::new(1).stream("h")).unwrap_err();
+        assert!(err.to_string().contains("branching ratio"), "{err}");
+    }
+
+    #[test]
+    fn pareto_trade_sizes_have_the_declared_tail() {
+        let src = source(1.0, RateShape::default());
+        let mut s = SourceState::new(src, 0, RngStreams::new(4).stream("t")).unwrap();
+        let sizes: Vec<f64> = (0..200_000).map(|_| s.next_event().amount_usd).collect();
+        assert!(sizes.iter().all(|&x| x >= 100.0));
+        // P(X > x) = (100 / x)^1.5: above $10,000 → 0.001.
+        let tail = sizes.iter().filter(|&&x| x > 10_000.0).count() as f64 / sizes.len() as f64;
+        assert!((tail - 0.001).abs() < 0.0003, "{tail}");
     }
 }
