@@ -6,6 +6,9 @@
 
 mod bench;
 mod output;
+mod run;
+mod scenario;
+mod units;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,9 +32,39 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a scenario (a built-in name or a TOML file) and write its results.
+    Run(RunArgs),
+    /// Check a scenario file without running it.
+    Validate {
+        /// A scenario file (or a built-in name).
+        scenario: String,
+    },
+    /// List the built-in scenarios.
+    Scenarios,
     /// Measure throughput against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// A built-in scenario name (see `shardsim scenarios`) or a scenario file.
+    scenario: String,
+    /// Master seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Routing policy (default: the scenario's).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(POLICY_NAMES))]
+    routing: Option<String>,
+    /// Simulated time sources emit for (default: the scenario's), e.g. 2h, 30m.
+    #[arg(long, value_parser = units::parse_positive_duration)]
+    duration: Option<SimDuration>,
+    /// Output directory (default: results/run-SCENARIO-seedN).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,7 +79,7 @@ enum BenchCommand {
 #[derive(Debug, Args)]
 struct ClusterArgs {
     /// Simulated time the sources emit for (e.g. 1h, 30m, 90s); the run then drains.
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    #[arg(long, default_value = "1h", value_parser = units::parse_positive_duration)]
     duration: SimDuration,
     /// Master seed.
     #[arg(long, default_value_t = 1)]
@@ -100,6 +133,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Some(Command::Run(args)) => run_scenario(&args),
+        Some(Command::Validate { scenario }) => validate(&scenario),
+        Some(Command::Scenarios) => {
+            list_scenarios();
+            Ok(())
+        }
         Some(Command::Bench(BenchCommand::Phold(args))) => bench_phold(&args),
         Some(Command::Bench(BenchCommand::Cluster(args))) => bench_cluster(&args),
         None => default_run(),
@@ -117,6 +156,88 @@ fn bench_phold(args: &PholdArgs) -> Result<()> {
     Ok(())
 }
 
+// Reads the wall clock once to report how long the run took on this machine; it never reaches a
+// result file (see clippy.toml and ARCHITECTURE.md, "Determinism").
+#[allow(clippy::disallowed_methods)]
+fn run_scenario(args: &RunArgs) -> Result<()> {
+    let scenario = scenario::Scenario::load(&args.scenario)?;
+    let spec = run::RunSpec {
+        seed: args.seed.unwrap_or(scenario.default_seed),
+        routing: args
+            .routing
+            .clone()
+            .unwrap_or_else(|| scenario.routing.clone()),
+        duration: args.duration.unwrap_or(scenario.duration),
+        scenario,
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "results/run-{}-seed{}",
+            spec.scenario.name, spec.seed
+        ))
+    });
+    let total = spec.duration.as_nanos() / 1_000_000_000;
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} simulated s ({eta} left)",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(spec.scenario.name.clone());
+        bar
+    };
+    let wall = std::time::Instant::now();
+    let done = run::simulate(&spec, |secs| bar.set_position(secs))?;
+    bar.finish_and_clear();
+    let elapsed = wall.elapsed().as_secs_f64();
+    let summary = run::summarise(&spec, &done);
+    run::write_results(&out, &spec, &done, &summary)?;
+    print!(
+        "{}",
+        run::render(&summary, done.sim.model().topology().shards.len())
+    );
+    println!(
+        "  wall time   {elapsed:.1} s ({:.0} invocations/s)\n  results in  {}/",
+        summary.invocations as f64 / elapsed.max(1e-9),
+        out.display()
+    );
+    Ok(())
+}
+
+fn validate(name: &str) -> Result<()> {
+    let s = scenario::Scenario::load(name)?;
+    let (shards, functions, sources, rate) = s.stats();
+    println!(
+        "ok: {} — {} simulated, {shards} shards, {functions} functions at start, {sources} sources, ≈{rate:.0} events/s before bursts",
+        s.name,
+        units_display(s.duration)
+    );
+    Ok(())
+}
+
+fn list_scenarios() {
+    for (name, text) in scenario::BUILT_IN {
+        match scenario::Scenario::parse(text, name) {
+            Ok(s) => println!("{name:<18} {}", s.description),
+            Err(e) => println!("{name:<18} (invalid: {e})"),
+        }
+    }
+}
+
+fn units_display(d: SimDuration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.0} min", s / 60.0)
+    }
+}
+
 fn bench_cluster(args: &ClusterArgs) -> Result<()> {
     let shape = SyntheticCluster {
         duration: args.duration,
@@ -130,48 +251,16 @@ fn bench_cluster(args: &ClusterArgs) -> Result<()> {
     Ok(())
 }
 
-/// Parses `90s`, `15m`, `2h`, `1d`, `250ms` or a bare number of seconds.
-fn parse_duration(text: &str) -> Result<SimDuration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: use e.g. 90s, 15m, 2h, 1d"))?;
-    let secs = match unit {
-        "" | "s" => value,
-        "ms" => value / 1e3,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{text}`: allowed ms, s, m, h, d"
-            ));
-        }
-    };
-    if !(secs.is_finite() && secs > 0.0) {
-        return Err(format!("duration `{text}` must be positive"));
-    }
-    Ok(SimDuration::from_secs_f64(secs))
-}
-
-/// The main job with no arguments. Until the cluster experiments land, the most complete thing
-/// that works is the engine benchmark; it writes `results/bench_phold.json`.
+/// The main job with no arguments. Until the end-to-end experiment (forecasting and planning)
+/// lands, the most complete thing that works is a full day of the market-volatility scenario.
 fn default_run() -> Result<()> {
-    let args = PholdArgs {
-        lps: 1000,
-        pop: 10,
-        events: 2_000_000,
-        seed: 1,
-        repeats: 5,
-        no_reference: false,
-        json: Some(PathBuf::from("results/bench_phold.json")),
-    };
-    println!("shardsim: default run — engine benchmark (PHOLD); see README for what comes next\n");
-    bench_phold(&args)?;
-    println!("\nwrote results/bench_phold.json");
-    Ok(())
+    println!("shardsim: default run — 24 simulated hours of `market_volatility` (see README)\n");
+    run_scenario(&RunArgs {
+        scenario: "market_volatility".to_owned(),
+        seed: None,
+        routing: None,
+        duration: None,
+        out: Some(PathBuf::from("results/market_volatility")),
+        quiet: false,
+    })
 }

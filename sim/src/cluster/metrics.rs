@@ -393,6 +393,8 @@ pub struct FunctionMetrics {
     pub dropped: u64,
     /// Completion latency (arrival at the cluster to completion).
     pub latency: Histogram,
+    /// Sum of completion latencies, for an exact mean.
+    pub latency_sum_ns: u64,
     /// Completions per shard, indexed by shard id.
     pub completed_by_shard: Vec<u64>,
     /// Invocations per version (index into the function's versions; one entry if unsplit).

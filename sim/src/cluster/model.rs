@@ -1757,6 +1757,7 @@ impl Cluster {
             st.series.record_latency(latency);
             fm.completed += 1;
             fm.latency.record(latency);
+            fm.latency_sum_ns += latency.as_nanos();
             fm.completed_by_shard[shard.index()] += 1;
             self.totals.completed += 1;
             self.breaker_success(shard);
