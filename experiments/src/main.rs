@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod bench;
+mod forecast;
 mod output;
 mod run;
 mod scenario;
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use shardsim_model::forecaster::TrainConfig;
 use shardsim_sim::SimDuration;
 use shardsim_sim::cluster::POLICY_NAMES;
 use shardsim_sim::cluster::preset::SyntheticCluster;
@@ -41,9 +43,98 @@ enum Command {
     },
     /// List the built-in scenarios.
     Scenarios,
+    /// Export forecasting rows (features known at t, label = load at t + horizon) as CSV.
+    Dataset(DatasetArgs),
+    /// Train the load forecaster (random forest and ridge; the better on validation is kept).
+    Train(TrainArgs),
+    /// Score a model and the baselines on held-out seeds and scenarios, or on a series of yours.
+    Evaluate(EvaluateArgs),
     /// Measure throughput against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+struct DatasetArgs {
+    /// Built-in scenario names or files.
+    #[arg(required = true)]
+    scenarios: Vec<String>,
+    /// Seeds, an inclusive range A..B.
+    #[arg(long, value_parser = forecast::parse_seeds)]
+    seeds: forecast::Seeds,
+    /// Output CSV.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Simulated time per run (default: each scenario's).
+    #[arg(long, value_parser = units::parse_positive_duration)]
+    duration: Option<SimDuration>,
+    /// Forecast horizon.
+    #[arg(long, default_value = "15m", value_parser = units::parse_positive_duration)]
+    horizon: SimDuration,
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    /// Built-in scenario names or files (omit with --data).
+    scenarios: Vec<String>,
+    /// Seeds, an inclusive range A..B.
+    #[arg(long, value_parser = forecast::parse_seeds, required_unless_present = "data")]
+    seeds: Option<forecast::Seeds>,
+    /// Train on an exported dataset instead of simulating.
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "seeds")]
+    data: Option<PathBuf>,
+    /// The model file to write.
+    #[arg(long, value_name = "MODEL")]
+    out: PathBuf,
+    /// Simulated time per run (default: each scenario's).
+    #[arg(long, value_parser = units::parse_positive_duration)]
+    duration: Option<SimDuration>,
+    /// Forecast horizon.
+    #[arg(long, default_value = "15m", value_parser = units::parse_positive_duration)]
+    horizon: SimDuration,
+    /// Metrics interval of the rows in --data.
+    #[arg(long, default_value = "1m", value_parser = units::parse_positive_duration)]
+    interval: SimDuration,
+    /// Forest size.
+    #[arg(long, default_value_t = TrainConfig::default().trees)]
+    trees: usize,
+    /// Forest depth.
+    #[arg(long, default_value_t = TrainConfig::default().max_depth)]
+    max_depth: u16,
+    /// Training rows at most (evenly spaced subsample).
+    #[arg(long, default_value_t = TrainConfig::default().max_rows)]
+    max_rows: usize,
+    /// Seed of the forest.
+    #[arg(long, default_value_t = 1)]
+    model_seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct EvaluateArgs {
+    /// The model file.
+    #[arg(long, value_name = "MODEL")]
+    model: PathBuf,
+    /// Held-out built-in scenario names or files.
+    scenarios: Vec<String>,
+    /// Held-out seeds, an inclusive range C..D.
+    #[arg(long, value_parser = forecast::parse_seeds, required_unless_present = "series")]
+    seeds: Option<forecast::Seeds>,
+    /// Simulated time per run (default: each scenario's).
+    #[arg(long, value_parser = units::parse_positive_duration)]
+    duration: Option<SimDuration>,
+    /// Also write the scores as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Evaluate on an external load series (one value per row) instead: a univariate model is
+    /// trained on its first 70% and scored on the rest.
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "seeds")]
+    series: Option<PathBuf>,
+    /// The series' column.
+    #[arg(long, requires = "series")]
+    column: Option<String>,
+    /// Spacing of the series' values.
+    #[arg(long, requires = "series", value_parser = units::parse_positive_duration)]
+    interval: Option<SimDuration>,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +230,9 @@ fn run(cli: Cli) -> Result<()> {
             list_scenarios();
             Ok(())
         }
+        Some(Command::Dataset(args)) => dataset(&args),
+        Some(Command::Train(args)) => train(&args),
+        Some(Command::Evaluate(args)) => evaluate(&args),
         Some(Command::Bench(BenchCommand::Phold(args))) => bench_phold(&args),
         Some(Command::Bench(BenchCommand::Cluster(args))) => bench_cluster(&args),
         None => default_run(),
@@ -206,6 +300,168 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         summary.invocations as f64 / elapsed.max(1e-9),
         out.display()
     );
+    Ok(())
+}
+
+fn load_all(names: &[String]) -> Result<Vec<scenario::Scenario>> {
+    names
+        .iter()
+        .map(|n| Ok(scenario::Scenario::load(n)?))
+        .collect()
+}
+
+fn progress(total: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} runs ({eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+fn dataset(args: &DatasetArgs) -> Result<()> {
+    let scenarios = load_all(&args.scenarios)?;
+    let bar = progress(scenarios.len() * args.seeds.0.len(), "simulating");
+    let runs = forecast::collect(
+        &scenarios,
+        &args.seeds.0,
+        args.duration,
+        args.horizon,
+        &|| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    let n = forecast::write_csv(&args.out, &runs)?;
+    println!(
+        "wrote {n} rows × {} features to {}",
+        shardsim_model::FEATURES.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn train(args: &TrainArgs) -> Result<()> {
+    let config = shardsim_model::TrainConfig {
+        trees: args.trees,
+        max_depth: args.max_depth,
+        max_rows: args.max_rows,
+        seed: args.model_seed,
+        ..shardsim_model::TrainConfig::default()
+    };
+    let (rows, interval_secs, horizon, source) = if let Some(data) = &args.data {
+        let rows = forecast::read_csv(data)?;
+        let h = (args.horizon.as_nanos() / args.interval.as_nanos()) as usize;
+        let name = data
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        (
+            rows,
+            args.interval.as_secs_f64(),
+            h,
+            format!("dataset {name}"),
+        )
+    } else {
+        if args.scenarios.is_empty() {
+            anyhow::bail!("name at least one scenario to simulate, or give --data FILE.csv");
+        }
+        let scenarios = load_all(&args.scenarios)?;
+        let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
+        let bar = progress(scenarios.len() * seeds.len(), "simulating");
+        let runs = forecast::collect(&scenarios, &seeds, args.duration, args.horizon, &|| {
+            bar.inc(1)
+        })?;
+        bar.finish_and_clear();
+        let interval = scenarios[0].metrics_interval;
+        let h = (args.horizon.as_nanos() / interval.as_nanos()) as usize;
+        let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        let source = format!(
+            "scenarios {} seeds {}..{}",
+            names.join(","),
+            seeds.first().copied().unwrap_or(0),
+            seeds.last().copied().unwrap_or(0)
+        );
+        (
+            runs.into_iter().flat_map(|r| r.rows).collect(),
+            interval.as_secs_f64(),
+            h,
+            source,
+        )
+    };
+    println!(
+        "training on {} rows (forest and ridge; the better on validation is kept)…",
+        rows.len()
+    );
+    let model = forecast::train(&rows, horizon, interval_secs, config, source)?;
+    output::write_atomic(&args.out, &model.to_bytes())?;
+    let (f, r, p) = model.metadata.validation_mae;
+    println!(
+        "validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows",
+        model.kind, model.metadata.rows.1
+    );
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    let model = forecast::load_model(&args.model)?;
+    let scores = if let Some(series) = &args.series {
+        let column = args
+            .column
+            .as_deref()
+            .context("--series needs --column NAME")?;
+        let interval = args
+            .interval
+            .context("--series needs --interval, e.g. 5m")?;
+        let horizon =
+            (forecast::model_horizon(&model).as_nanos() / interval.as_nanos()).max(1) as usize;
+        let rows = forecast::series_rows(series, column, interval, horizon)?;
+        let split = rows.len() * 7 / 10;
+        let (head, tail) = rows.split_at(split);
+        let univariate = forecast::train(
+            head,
+            horizon,
+            interval.as_secs_f64(),
+            shardsim_model::TrainConfig {
+                max_rows: 20_000,
+                ..Default::default()
+            },
+            format!("series {column}"),
+        )?;
+        println!(
+            "univariate model trained on the first {} rows, scored on the last {}",
+            head.len(),
+            tail.len()
+        );
+        shardsim_model::evaluate(&univariate, tail)
+    } else {
+        if args.scenarios.is_empty() {
+            anyhow::bail!("name at least one held-out scenario, or give --series FILE.csv");
+        }
+        let scenarios = load_all(&args.scenarios)?;
+        let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
+        let bar = progress(scenarios.len() * seeds.len(), "simulating");
+        let runs = forecast::collect(
+            &scenarios,
+            &seeds,
+            args.duration,
+            forecast::model_horizon(&model),
+            &|| bar.inc(1),
+        )?;
+        bar.finish_and_clear();
+        let rows: Vec<_> = runs.into_iter().flat_map(|r| r.rows).collect();
+        println!(
+            "scored on {} rows (trained on: {})",
+            rows.len(),
+            model.metadata.source
+        );
+        shardsim_model::evaluate(&model, &rows)
+    };
+    print!("{}", forecast::render(&scores));
+    if let Some(path) = &args.json {
+        let body = serde_json::json!({ "model": args.model.file_name().map(|f| f.to_string_lossy().into_owned()), "models": scores });
+        output::write_atomic(path, &serde_json::to_vec_pretty(&body)?)?;
+    }
     Ok(())
 }
 

@@ -290,6 +290,26 @@ impl ShardSeries {
         h
     }
 
+    /// (offered load, utilisation, queue depth) of every closed interval, cheaply: no latency
+    /// histograms are merged. For feature extraction.
+    pub fn load_series(&self) -> Vec<(f64, f64, u32)> {
+        let capacity = self.interval.as_nanos() as f64 * f64::from(self.slots.max(1));
+        let mut previous = ShardCounters::default();
+        self.rows
+            .iter()
+            .map(|r| {
+                let c = r.cumulative;
+                let out = (
+                    (c.offered_work_ns - previous.offered_work_ns) as f64 / capacity,
+                    (c.busy_slot_ns - previous.busy_slot_ns) as f64 / capacity,
+                    r.queue_depth,
+                );
+                previous = c;
+                out
+            })
+            .collect()
+    }
+
     /// Derived figures of closed interval `i`.
     pub fn interval_stats(&self, i: usize) -> IntervalStats {
         self.stats_over(i..i + 1)

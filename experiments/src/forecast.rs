@@ -1,0 +1,297 @@
+//! `shardsim dataset | train | evaluate`: forecasting rows from simulated runs, models, scores.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use shardsim_model::features::{self, FEATURES, History, Row};
+use shardsim_model::forecaster::{self, Model, Scores, TrainConfig};
+use shardsim_sim::SimDuration;
+
+use crate::output::write_atomic;
+use crate::run::{RunSpec, simulate};
+use crate::scenario::Scenario;
+
+/// An inclusive seed range from the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
+/// An inclusive seed range, `A..B`.
+pub fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not a seed range: use A..B, e.g. 1..10"))?;
+    let (a, b): (u64, u64) = (
+        a.trim()
+            .parse()
+            .map_err(|_| format!("`{a}` is not a seed"))?,
+        b.trim()
+            .parse()
+            .map_err(|_| format!("`{b}` is not a seed"))?,
+    );
+    if a > b {
+        return Err(format!(
+            "seed range {text} is empty: the first seed must not exceed the last"
+        ));
+    }
+    if b - a >= 10_000 {
+        return Err(format!("seed range {text} has more than 10,000 seeds"));
+    }
+    Ok(Seeds((a..=b).collect()))
+}
+
+/// One simulated run's rows, with where they came from.
+pub struct RunRows {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Rows (their `run` field is this run's position in the list).
+    pub rows: Vec<Row>,
+}
+
+/// Simulates every (scenario, seed) in parallel and extracts rows; the result is in
+/// scenario-major, seed-minor order whatever the thread count.
+pub fn collect(
+    scenarios: &[Scenario],
+    seeds: &[u64],
+    duration: Option<SimDuration>,
+    horizon: SimDuration,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunRows>> {
+    let jobs: Vec<(&Scenario, u64)> = scenarios
+        .iter()
+        .flat_map(|s| seeds.iter().map(move |&seed| (s, seed)))
+        .collect();
+    jobs.par_iter()
+        .enumerate()
+        .map(|(i, (scenario, seed))| {
+            let h = horizon_intervals(horizon, scenario.metrics_interval)?;
+            let spec = RunSpec {
+                scenario: (*scenario).clone(),
+                seed: *seed,
+                routing: scenario.routing.clone(),
+                duration: duration.unwrap_or(scenario.duration),
+            };
+            let done = simulate(&spec, |_| {})?;
+            let history = History::from_cluster(done.sim.model(), done.intervals);
+            let rows = features::rows(&history, i as u32, h);
+            on_done();
+            Ok(RunRows {
+                scenario: scenario.name.clone(),
+                seed: *seed,
+                rows,
+            })
+        })
+        .collect()
+}
+
+fn horizon_intervals(horizon: SimDuration, interval: SimDuration) -> Result<usize> {
+    let h = horizon.as_nanos() / interval.as_nanos();
+    if h == 0 || !horizon.as_nanos().is_multiple_of(interval.as_nanos()) {
+        bail!("the horizon ({horizon}) must be a whole number of metrics intervals ({interval})");
+    }
+    Ok(h as usize)
+}
+
+const FIXED_COLUMNS: [&str; 8] = [
+    "run",
+    "scenario",
+    "seed",
+    "shard",
+    "interval",
+    "burst",
+    "overload_ahead",
+    "seasonal",
+];
+
+/// Writes rows as CSV with a header: identification columns, the features, then `label`.
+pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = FIXED_COLUMNS.to_vec();
+    header.extend(FEATURES);
+    header.push("label");
+    w.write_record(&header)?;
+    let mut n = 0;
+    for run in runs {
+        for r in &run.rows {
+            let mut rec = vec![
+                r.run.to_string(),
+                run.scenario.clone(),
+                run.seed.to_string(),
+                r.shard.to_string(),
+                r.interval.to_string(),
+                u8::from(r.burst).to_string(),
+                u8::from(r.overload_ahead).to_string(),
+                r.seasonal.map_or(String::new(), |x| format!("{x:.9}")),
+            ];
+            rec.extend(r.features.iter().map(|x| format!("{x:.9}")));
+            rec.push(format!("{:.9}", r.label));
+            w.write_record(&rec)?;
+            n += 1;
+        }
+    }
+    write_atomic(path, &w.into_inner().context("flushing CSV")?)?;
+    Ok(n)
+}
+
+/// Reads rows written by [`write_csv`]; the header must match this shardsim's feature schema.
+pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let header: Vec<String> = r.headers()?.iter().map(str::to_owned).collect();
+    let mut expected: Vec<&str> = FIXED_COLUMNS.to_vec();
+    expected.extend(FEATURES);
+    expected.push("label");
+    if header
+        .iter()
+        .map(String::as_str)
+        .ne(expected.iter().copied())
+    {
+        bail!(
+            "{}: the header does not match this shardsim's dataset columns ({} expected, starting {}); export it again with `shardsim dataset`",
+            path.display(),
+            expected.len(),
+            expected[..4].join(",")
+        );
+    }
+    let mut rows = Vec::new();
+    for (line, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
+        let num = |i: usize| -> Result<f64> {
+            rec[i].parse::<f64>().with_context(|| {
+                format!(
+                    "{}:{}: column `{}` is not a number: `{}`",
+                    path.display(),
+                    line + 2,
+                    header[i],
+                    &rec[i]
+                )
+            })
+        };
+        let f = FIXED_COLUMNS.len();
+        rows.push(Row {
+            run: num(0)? as u32,
+            shard: num(3)? as u32,
+            interval: num(4)? as u32,
+            burst: num(5)? != 0.0,
+            overload_ahead: num(6)? != 0.0,
+            seasonal: if rec[7].is_empty() {
+                None
+            } else {
+                Some(num(7)?)
+            },
+            features: (f..f + FEATURES.len()).map(num).collect::<Result<_>>()?,
+            label: num(f + FEATURES.len())?,
+        });
+    }
+    Ok(rows)
+}
+
+/// Trains on rows; `source` describes them for the model file.
+pub fn train(
+    rows: &[Row],
+    horizon: usize,
+    interval_secs: f64,
+    config: TrainConfig,
+    source: String,
+) -> Result<Model> {
+    let config = config.check()?;
+    Ok(forecaster::train(
+        rows,
+        horizon as u32,
+        interval_secs,
+        &config,
+        source,
+    )?)
+}
+
+/// Loads a model file.
+pub fn load_model(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+    Model::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
+}
+
+/// Horizon of a model, as a duration.
+pub fn model_horizon(model: &Model) -> SimDuration {
+    SimDuration::from_secs_f64(model.horizon_intervals as f64 * model.interval_secs)
+}
+
+/// Rows from an external univariate load series: one value per row of `column`, one `interval`
+/// apart, treated as a single shard with no cluster context.
+pub fn series_rows(
+    path: &Path,
+    column: &str,
+    interval: SimDuration,
+    horizon: usize,
+) -> Result<Vec<Row>> {
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let headers = r.headers()?.clone();
+    let Some(col) = headers.iter().position(|h| h == column) else {
+        bail!(
+            "{}: no column `{column}`; columns: {}",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
+    };
+    let mut values = Vec::new();
+    for (line, rec) in r.records().enumerate() {
+        let rec = rec?;
+        let v: f64 = rec[col].trim().parse().with_context(|| {
+            format!(
+                "{}:{}: `{column}` is not a number: `{}`",
+                path.display(),
+                line + 2,
+                &rec[col]
+            )
+        })?;
+        values.push(v);
+    }
+    let n = values.len();
+    if n < features::WARMUP + horizon + 50 {
+        bail!(
+            "{}: {n} values; the series needs at least {} for a {horizon}-step horizon",
+            path.display(),
+            features::WARMUP + horizon + 50
+        );
+    }
+    let h = History {
+        util: vec![values.clone()],
+        queue: vec![vec![0.0; n]],
+        healthy: vec![vec![true; n]],
+        volatile: vec![false; n],
+        attrs: vec![[0.0; 6]],
+        interval_secs: interval.as_secs_f64(),
+        load: vec![values],
+    };
+    Ok(features::rows(&h, 0, horizon))
+}
+
+/// The evaluation table.
+pub fn render(scores: &[Scores]) -> String {
+    let opt = |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:>6.1}%", 100.0 * v));
+    let mut out = format!(
+        "{:<16} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
+        "model", "MAE", "RMSE", "MASE", "skill", "burst", "calm", "overload", "recall"
+    );
+    out += &format!(
+        "{:<16} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
+        "", "", "", "", "overall", "", "", "precision", ""
+    );
+    for s in scores {
+        out += &format!(
+            "{:<16} {:>8.4} {:>8.4} {:>7.3} {:>7.1}% {:>8} {:>8} {:>9} {:>8}\n",
+            s.name,
+            s.mae,
+            s.rmse,
+            s.mase,
+            100.0 * s.skill_overall,
+            opt(s.skill_burst),
+            opt(s.skill_calm),
+            opt(s.overload_precision),
+            opt(s.overload_recall)
+        );
+    }
+    out
+}

@@ -1,0 +1,233 @@
+//! `shardsim dataset | train | evaluate` as a user runs them, on a small scenario.
+
+use std::process::{Command, Output};
+
+fn shardsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shardsim"))
+        .args(args)
+        .output()
+        .expect("the shardsim binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const FIXTURE: &str = include_str!("fixtures/small.toml");
+
+#[test]
+fn dataset_train_evaluate_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("small.toml");
+    std::fs::write(
+        &scenario,
+        FIXTURE.replace("duration = \"10m\"", "duration = \"3h\""),
+    )
+    .unwrap();
+    let s = scenario.to_str().unwrap();
+    let csv = dir.path().join("rows.csv");
+    let out = shardsim(&[
+        "dataset",
+        s,
+        "--seeds",
+        "1..2",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let data = std::fs::read_to_string(&csv).unwrap();
+    let header = data.lines().next().unwrap();
+    assert!(
+        header
+            .starts_with("run,scenario,seed,shard,interval,burst,overload_ahead,seasonal,load_t,")
+    );
+    assert!(header.ends_with(",label"));
+    // 8 shards × (180 − 59 − 15) intervals × 2 seeds.
+    assert_eq!(data.lines().count() - 1, 8 * (180 - 59 - 15) * 2);
+
+    // The same dataset twice: identical bytes (parallel runs are concatenated in a fixed order).
+    let again = dir.path().join("again.csv");
+    assert!(
+        shardsim(&[
+            "dataset",
+            s,
+            "--seeds",
+            "1..2",
+            "--out",
+            again.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&again).unwrap());
+
+    let model = dir.path().join("m.model");
+    let from_sim = shardsim(&[
+        "train",
+        s,
+        "--seeds",
+        "1..3",
+        "--out",
+        model.to_str().unwrap(),
+        "--trees",
+        "8",
+    ]);
+    assert!(from_sim.status.success(), "{}", text(&from_sim.stderr));
+    assert!(text(&from_sim.stdout).contains("validation MAE"));
+    let model2 = dir.path().join("m2.model");
+    let again = shardsim(&[
+        "train",
+        s,
+        "--seeds",
+        "1..3",
+        "--out",
+        model2.to_str().unwrap(),
+        "--trees",
+        "8",
+    ]);
+    assert!(again.status.success());
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        std::fs::read(&model2).unwrap(),
+        "same seeds, different model file"
+    );
+
+    let from_csv = dir.path().join("csv.model");
+    let out = shardsim(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--out",
+        from_csv.to_str().unwrap(),
+        "--trees",
+        "8",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let json = dir.path().join("eval.json");
+    let out = shardsim(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        s,
+        "--seeds",
+        "7..7",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    for name in ["persistence", "seasonal_naive", "moving_average", "ewma"] {
+        assert!(table.contains(name), "{table}");
+    }
+    let scores: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let models = scores["models"].as_array().unwrap();
+    assert_eq!(models.len(), 5);
+    for m in models {
+        for field in [
+            "name",
+            "mae",
+            "rmse",
+            "mase",
+            "skill_overall",
+            "skill_burst",
+            "skill_calm",
+        ] {
+            assert!(m.get(field).is_some(), "{field} missing: {m}");
+        }
+    }
+    let persistence = models.iter().find(|m| m["name"] == "persistence").unwrap();
+    assert_eq!(persistence["skill_overall"], 0.0);
+}
+
+#[test]
+fn evaluate_accepts_an_external_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("small.toml");
+    std::fs::write(
+        &scenario,
+        FIXTURE.replace("duration = \"10m\"", "duration = \"3h\""),
+    )
+    .unwrap();
+    let model = dir.path().join("m.model");
+    let out = shardsim(&[
+        "train",
+        scenario.to_str().unwrap(),
+        "--seeds",
+        "1..3",
+        "--out",
+        model.to_str().unwrap(),
+        "--trees",
+        "4",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A daily sine with noise-free structure, 5-minute spacing, 20 days.
+    let mut series = String::from("time,cpu\n");
+    for i in 0..(20 * 288) {
+        let day = std::f64::consts::TAU * f64::from(i % 288) / 288.0;
+        series += &format!("{i},{:.6}\n", 0.5 + 0.3 * day.sin());
+    }
+    let file = dir.path().join("trace.csv");
+    std::fs::write(&file, series).unwrap();
+    let out = shardsim(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--series",
+        file.to_str().unwrap(),
+        "--column",
+        "cpu",
+        "--interval",
+        "5m",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("univariate model trained on the first"),
+        "{stdout}"
+    );
+    let wrong = shardsim(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--series",
+        file.to_str().unwrap(),
+        "--column",
+        "mem",
+        "--interval",
+        "5m",
+    ]);
+    assert!(
+        text(&wrong.stderr).contains("no column `mem`; columns: time, cpu"),
+        "{}",
+        text(&wrong.stderr)
+    );
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let out = shardsim(&["train", "calm_day", "--seeds", "5..1", "--out", "x.model"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("seed range 5..1 is empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.model");
+    std::fs::write(&junk, b"not a model").unwrap();
+    let out = shardsim(&[
+        "evaluate",
+        "--model",
+        junk.to_str().unwrap(),
+        "calm_day",
+        "--seeds",
+        "1..1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a shardsim model file"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,394 @@
+//! Features: one row per (shard, interval t) with only what is known at the end of t, and the
+//! label, the shard's offered load at t + horizon.
+
+use shardsim_sim::SimTime;
+use shardsim_sim::cluster::{Cluster, ShardId};
+
+/// Bumped whenever a feature is added, removed, reordered or redefined; model files record it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Intervals of history a row needs (the longest window below).
+pub const WARMUP: usize = 60;
+
+/// Feature names, in column order.
+pub const FEATURES: [&str; 33] = [
+    "load_t",
+    "load_lag1",
+    "load_lag2",
+    "load_lag4",
+    "load_lag9",
+    "load_lag14",
+    "load_mean15",
+    "load_mean60",
+    "load_max15",
+    "load_max60",
+    "load_std15",
+    "load_slope15",
+    "load_ewma",
+    "util_t",
+    "queue_per_slot_t",
+    "queue_per_slot_mean15",
+    "target_tod_sin",
+    "target_tod_cos",
+    "target_dow_sin",
+    "target_dow_cos",
+    "volatile_t",
+    "volatile_minutes",
+    "cluster_mean_load_t",
+    "cluster_max_load_t",
+    "cluster_var_load_t",
+    "cluster_slope15",
+    "cluster_healthy_share",
+    "shard_slots",
+    "shard_speed",
+    "shard_region",
+    "shard_general",
+    "shard_critical",
+    "shard_specialised",
+];
+
+/// Column of a named feature.
+pub fn column(name: &str) -> usize {
+    FEATURES
+        .iter()
+        .position(|f| *f == name)
+        .expect("a known feature name")
+}
+
+/// EWMA smoothing used by the `load_ewma` feature and the EWMA baseline.
+pub const EWMA_ALPHA: f64 = 0.2;
+
+/// One row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Which run it came from (caller's numbering, e.g. scenario × seed).
+    pub run: u32,
+    /// Shard index.
+    pub shard: u32,
+    /// Interval index t.
+    pub interval: u32,
+    /// Values in [`FEATURES`] order.
+    pub features: Vec<f64>,
+    /// Offered load at t + horizon.
+    pub label: f64,
+    /// Whether the market is volatile at the target time (burst periods for evaluation).
+    pub burst: bool,
+    /// Seasonal-naive forecast: the load one day before the target, if there is a day of history.
+    pub seasonal: Option<f64>,
+    /// Whether the load exceeds the overload threshold at some interval in (t, t + horizon].
+    pub overload_ahead: bool,
+}
+
+/// The overload threshold for "will exceed within the horizon".
+pub const OVERLOAD: f64 = 0.8;
+
+/// Per-shard per-interval history the features are computed from.
+#[derive(Clone, Debug)]
+pub struct History {
+    /// `load[s][i]`: offered load of shard s in interval i.
+    pub load: Vec<Vec<f64>>,
+    /// Utilisation, same layout.
+    pub util: Vec<Vec<f64>>,
+    /// Queue depth per cpu slot at the end of each interval.
+    pub queue: Vec<Vec<f64>>,
+    /// Whether each shard was healthy at the end of each interval.
+    pub healthy: Vec<Vec<bool>>,
+    /// Whether the market was volatile at the start of each interval.
+    pub volatile: Vec<bool>,
+    /// Static attributes per shard: slots, speed, region, general, critical, specialised.
+    pub attrs: Vec<[f64; 6]>,
+    /// Interval length in seconds.
+    pub interval_secs: f64,
+}
+
+impl History {
+    /// The first `intervals` closed intervals of a cluster's metrics.
+    pub fn from_cluster(c: &Cluster, intervals: usize) -> History {
+        let topo = c.topology();
+        let interval = c.metrics_interval();
+        let mut h = History {
+            load: Vec::new(),
+            util: Vec::new(),
+            queue: Vec::new(),
+            healthy: Vec::new(),
+            volatile: (0..intervals)
+                .map(|i| {
+                    c.regime()
+                        .is_volatile(SimTime::from_nanos(interval.as_nanos() * i as u64))
+                })
+                .collect(),
+            attrs: Vec::new(),
+            interval_secs: interval.as_secs_f64(),
+        };
+        for s in topo.shard_ids() {
+            let spec = &topo.shards[s.index()];
+            let series = c.shard_series(s);
+            let n = intervals.min(series.rows().len());
+            let loads = series.load_series();
+            h.load.push(loads[..n].iter().map(|x| x.0).collect());
+            h.util.push(loads[..n].iter().map(|x| x.1).collect());
+            let slots = f64::from(spec.cpu_slots.max(1));
+            h.queue
+                .push(loads[..n].iter().map(|x| f64::from(x.2) / slots).collect());
+            h.healthy
+                .push(series.rows()[..n].iter().map(|r| r.healthy).collect());
+            let t = &spec.tags;
+            h.attrs.push([
+                f64::from(spec.cpu_slots),
+                spec.speed,
+                f64::from(spec.region.0),
+                f64::from(u8::from(t.general)),
+                f64::from(u8::from(t.critical)),
+                f64::from(u8::from(!t.protocols.is_empty() || t.risk_tier.is_some())),
+            ]);
+        }
+        h
+    }
+
+    /// Closed intervals available for every shard.
+    pub fn len(&self) -> usize {
+        self.load.iter().map(Vec::len).min().unwrap_or(0)
+    }
+
+    /// Whether there is no history.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Shards.
+    pub fn shards(&self) -> usize {
+        self.load.len()
+    }
+
+    /// The feature vector of shard `s` at interval `t` for a forecast `horizon` intervals ahead.
+    /// Uses intervals `..= t` only. Needs `t >= WARMUP - 1`.
+    pub fn features(&self, s: usize, t: usize, horizon: usize, cluster: &ClusterAt) -> Vec<f64> {
+        let load = &self.load[s];
+        let window = |n: usize| &load[t + 1 - n..=t];
+        let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
+        let max = |w: &[f64]| w.iter().copied().fold(f64::MIN, f64::max);
+        let w15 = window(15);
+        let m15 = mean(w15);
+        let std15 = (w15.iter().map(|x| (x - m15).powi(2)).sum::<f64>() / 15.0).sqrt();
+        let mut ewma = load[t + 1 - WARMUP];
+        for &x in &load[t + 2 - WARMUP..=t] {
+            ewma = EWMA_ALPHA * x + (1.0 - EWMA_ALPHA) * ewma;
+        }
+        let target_secs = (t + 1 + horizon) as f64 * self.interval_secs;
+        let tod = std::f64::consts::TAU * (target_secs % 86_400.0) / 86_400.0;
+        let dow = std::f64::consts::TAU * (target_secs % 604_800.0) / 604_800.0;
+        let q = &self.queue[s];
+        let a = &self.attrs[s];
+        vec![
+            load[t],
+            load[t - 1],
+            load[t - 2],
+            load[t - 4],
+            load[t - 9],
+            load[t - 14],
+            m15,
+            mean(window(60)),
+            max(w15),
+            max(window(60)),
+            std15,
+            slope(w15),
+            ewma,
+            self.util[s][t],
+            q[t],
+            q[t + 1 - 15..=t].iter().sum::<f64>() / 15.0,
+            tod.sin(),
+            tod.cos(),
+            dow.sin(),
+            dow.cos(),
+            f64::from(u8::from(self.volatile[t])),
+            cluster.volatile_minutes[t],
+            cluster.mean[t],
+            cluster.max[t],
+            cluster.var[t],
+            cluster.slope15[t],
+            cluster.healthy_share[t],
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            a[4],
+            a[5],
+        ]
+    }
+}
+
+/// Least-squares slope per interval of a window.
+fn slope(w: &[f64]) -> f64 {
+    let n = w.len() as f64;
+    let mx = (n - 1.0) / 2.0;
+    let my = w.iter().sum::<f64>() / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (i, y) in w.iter().enumerate() {
+        let dx = i as f64 - mx;
+        num += dx * (y - my);
+        den += dx * dx;
+    }
+    num / den
+}
+
+/// Cluster-wide state per interval.
+#[derive(Clone, Debug)]
+pub struct ClusterAt {
+    /// Mean shard load.
+    pub mean: Vec<f64>,
+    /// Max shard load.
+    pub max: Vec<f64>,
+    /// Variance of shard load.
+    pub var: Vec<f64>,
+    /// Slope of the mean load over the last 15 intervals.
+    pub slope15: Vec<f64>,
+    /// Share of shards healthy.
+    pub healthy_share: Vec<f64>,
+    /// Minutes the current regime has lasted (capped at 240).
+    pub volatile_minutes: Vec<f64>,
+}
+
+impl ClusterAt {
+    /// Computes the cluster-wide columns of a history.
+    pub fn of(h: &History) -> ClusterAt {
+        let n = h.len();
+        let shards = h.shards().max(1) as f64;
+        let mut c = ClusterAt {
+            mean: vec![0.0; n],
+            max: vec![0.0; n],
+            var: vec![0.0; n],
+            slope15: vec![0.0; n],
+            healthy_share: vec![0.0; n],
+            volatile_minutes: vec![0.0; n],
+        };
+        for i in 0..n {
+            let loads = h.load.iter().map(|l| l[i]);
+            let mean = loads.clone().sum::<f64>() / shards;
+            c.mean[i] = mean;
+            c.max[i] = loads.clone().fold(0.0, f64::max);
+            c.var[i] = loads.map(|x| (x - mean).powi(2)).sum::<f64>() / shards;
+            c.healthy_share[i] = h.healthy.iter().filter(|hs| hs[i]).count() as f64 / shards;
+            c.volatile_minutes[i] = if i > 0 && h.volatile[i] == h.volatile[i - 1] {
+                (c.volatile_minutes[i - 1] + h.interval_secs / 60.0).min(240.0)
+            } else {
+                0.0
+            };
+            if i >= 14 {
+                c.slope15[i] = slope(&c.mean[i - 14..=i]);
+            }
+        }
+        c
+    }
+}
+
+/// Every row of a history for a `horizon` (in intervals): intervals t with a full window behind
+/// and a label `horizon` ahead. Shard-major within each interval, intervals ascending.
+pub fn rows(h: &History, run: u32, horizon: usize) -> Vec<Row> {
+    let n = h.len();
+    let cluster = ClusterAt::of(h);
+    let day = (86_400.0 / h.interval_secs).round() as usize;
+    let mut out = Vec::new();
+    if n < WARMUP + horizon + 1 {
+        return out;
+    }
+    for t in WARMUP - 1..n - horizon {
+        let target = t + horizon;
+        for s in 0..h.shards() {
+            let load = &h.load[s];
+            out.push(Row {
+                run,
+                shard: s as u32,
+                interval: t as u32,
+                features: h.features(s, t, horizon, &cluster),
+                label: load[target],
+                burst: h.volatile[target],
+                seasonal: target.checked_sub(day).map(|i| load[i]),
+                overload_ahead: load[t + 1..=target].iter().any(|&x| x > OVERLOAD),
+            });
+        }
+    }
+    out
+}
+
+/// Forecast inputs for every shard at the last closed interval of a live cluster.
+pub fn latest(c: &Cluster, horizon: usize) -> Option<(usize, Vec<Vec<f64>>)> {
+    let n = c
+        .topology()
+        .shard_ids()
+        .map(|s: ShardId| c.shard_series(s).rows().len())
+        .min()?;
+    if n < WARMUP {
+        return None;
+    }
+    let h = History::from_cluster(c, n);
+    let cluster = ClusterAt::of(&h);
+    let t = n - 1;
+    Some((
+        t,
+        (0..h.shards())
+            .map(|s| h.features(s, t, horizon, &cluster))
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(load: Vec<f64>) -> History {
+        let n = load.len();
+        History {
+            util: vec![load.clone()],
+            queue: vec![vec![0.0; n]],
+            healthy: vec![vec![true; n]],
+            volatile: vec![false; n],
+            attrs: vec![[4.0, 1.0, 0.0, 1.0, 0.0, 0.0]],
+            interval_secs: 60.0,
+            load: vec![load],
+        }
+    }
+
+    #[test]
+    fn features_match_their_names_on_a_ramp() {
+        let h = history((0..200).map(|i| i as f64).collect());
+        let c = ClusterAt::of(&h);
+        let f = h.features(0, 100, 15, &c);
+        assert_eq!(f.len(), FEATURES.len());
+        assert_eq!(f[column("load_t")], 100.0);
+        assert_eq!(f[column("load_lag14")], 86.0);
+        assert_eq!(f[column("load_mean15")], 93.0);
+        assert_eq!(f[column("load_max60")], 100.0);
+        assert!((f[column("load_slope15")] - 1.0).abs() < 1e-12);
+        assert!((f[column("cluster_slope15")] - 1.0).abs() < 1e-12);
+    }
+
+    /// A leak check: shifting everything after t must not change the features at t.
+    #[test]
+    fn features_use_nothing_after_t() {
+        let base: Vec<f64> = (0..300).map(|i| ((i * 37) % 11) as f64 / 10.0).collect();
+        let mut future_changed = base.clone();
+        for x in &mut future_changed[151..] {
+            *x += 5.0;
+        }
+        let (a, b) = (history(base), history(future_changed));
+        let (ca, cb) = (ClusterAt::of(&a), ClusterAt::of(&b));
+        assert_eq!(a.features(0, 150, 15, &ca), b.features(0, 150, 15, &cb));
+        assert_ne!(a.features(0, 151, 15, &ca), b.features(0, 151, 15, &cb));
+    }
+
+    #[test]
+    fn rows_label_the_load_one_horizon_ahead() {
+        let h = history((0..200).map(|i| i as f64 / 100.0).collect());
+        let r = rows(&h, 7, 15);
+        assert_eq!(r.len(), 200 - 15 - (WARMUP - 1));
+        let first = &r[0];
+        assert_eq!((first.run, first.interval), (7, (WARMUP - 1) as u32));
+        assert_eq!(first.label, (WARMUP - 1 + 15) as f64 / 100.0);
+        assert!(
+            r.iter()
+                .all(|row| row.label == (row.interval as f64 + 15.0) / 100.0)
+        );
+        assert!(r.last().unwrap().overload_ahead);
+        assert!(!first.overload_ahead);
+    }
+}

@@ -1,0 +1,729 @@
+//! Training, the model file, forecasting, and evaluation against the baselines.
+
+use serde::{Deserialize, Serialize};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
+
+use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column};
+
+/// Bumped whenever the file layout changes.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"SHSMODEL";
+
+type Matrix = DenseMatrix<f64>;
+
+/// Hyper-parameters as a user writes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Trees in the forest (1 to 500).
+    pub trees: usize,
+    /// Maximum tree depth (1 to 64).
+    pub max_depth: u16,
+    /// Minimum rows in a leaf (at least 1).
+    pub min_samples_leaf: usize,
+    /// Features tried per split (1 to the feature count).
+    pub features_per_split: usize,
+    /// Ridge penalty (> 0).
+    pub ridge_alpha: f64,
+    /// Share of each run's latest intervals held out for choosing the model (0.05 to 0.5).
+    pub validation_share: f64,
+    /// Training rows at most (an evenly spaced subsample beyond it), at least 1,000.
+    pub max_rows: usize,
+    /// Seed of the forest's bootstrap and feature sampling.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            trees: 40,
+            max_depth: 12,
+            min_samples_leaf: 8,
+            // All features: smartcore stops growing a node whose sampled features cannot split
+            // it, so sparse sampling truncates trees when few features carry signal.
+            features_per_split: FEATURES.len(),
+            ridge_alpha: 1.0,
+            validation_share: 0.2,
+            max_rows: 40_000,
+            seed: 1,
+        }
+    }
+}
+
+/// A hyper-parameter out of range.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("training setting `{field}` = {value}: {allowed}")]
+pub struct ConfigError {
+    /// The setting.
+    pub field: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What is allowed.
+    pub allowed: &'static str,
+}
+
+/// Validated hyper-parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedConfig(TrainConfig);
+
+impl TrainConfig {
+    /// Checks every setting once.
+    pub fn check(self) -> Result<CheckedConfig, ConfigError> {
+        let err = |field, value: String, allowed| {
+            Err(ConfigError {
+                field,
+                value,
+                allowed,
+            })
+        };
+        if !(1..=500).contains(&self.trees) {
+            return err("trees", self.trees.to_string(), "1 to 500");
+        }
+        if !(1..=64).contains(&self.max_depth) {
+            return err("max_depth", self.max_depth.to_string(), "1 to 64");
+        }
+        if self.min_samples_leaf == 0 {
+            return err("min_samples_leaf", "0".into(), "at least 1");
+        }
+        if !(1..=FEATURES.len()).contains(&self.features_per_split) {
+            return err(
+                "features_per_split",
+                self.features_per_split.to_string(),
+                "1 to the number of features (33)",
+            );
+        }
+        if !(self.ridge_alpha.is_finite() && self.ridge_alpha > 0.0) {
+            return err(
+                "ridge_alpha",
+                self.ridge_alpha.to_string(),
+                "a positive number",
+            );
+        }
+        if !(0.05..=0.5).contains(&self.validation_share) {
+            return err(
+                "validation_share",
+                self.validation_share.to_string(),
+                "0.05 to 0.5",
+            );
+        }
+        if self.max_rows < 1_000 {
+            return err("max_rows", self.max_rows.to_string(), "at least 1,000");
+        }
+        Ok(CheckedConfig(self))
+    }
+}
+
+/// Which regressor a model file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelKind {
+    /// smartcore random forest.
+    RandomForest,
+    /// smartcore ridge regression.
+    Ridge,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Predictor {
+    Forest(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
+    Ridge {
+        model: RidgeRegression<f64, f64, Matrix, Vec<f64>>,
+        scaler: Scaler,
+    },
+}
+
+/// Column standardisation for ridge. smartcore's own refuses constant columns (a cluster whose
+/// shards all have speed 1.0 has one); here they are left unscaled. Without its own
+/// normalisation smartcore fits no intercept, so the label is centred too (`label_mean`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Scaler {
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    label_mean: f64,
+}
+
+impl Scaler {
+    fn fit(rows: &[&[f64]], labels: &[f64]) -> Scaler {
+        let width = rows.first().map_or(0, |r| r.len());
+        let n = rows.len().max(1) as f64;
+        let mean: Vec<f64> = (0..width)
+            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
+            .collect();
+        let scale = (0..width)
+            .map(|j| {
+                let sd = (rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n).sqrt();
+                if sd > 1e-12 { sd } else { 1.0 }
+            })
+            .collect();
+        let label_mean = labels.iter().sum::<f64>() / labels.len().max(1) as f64;
+        Scaler {
+            mean,
+            scale,
+            label_mean,
+        }
+    }
+
+    fn apply(&self, rows: &[&[f64]]) -> Vec<Vec<f64>> {
+        rows.iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(|(j, x)| (x - self.mean[j]) / self.scale[j])
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// What a model was trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainMetadata {
+    /// Free text: scenarios and seeds, or the dataset file.
+    pub source: String,
+    /// Rows available, and rows the regressors were fitted on.
+    pub rows: (usize, usize),
+    /// Validation MAE of (forest, ridge, persistence).
+    pub validation_mae: (f64, f64, f64),
+    /// The hyper-parameters.
+    pub config: TrainConfig,
+}
+
+/// A trained forecaster: a regressor, its feature schema, horizon and provenance.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Model {
+    format_version: u32,
+    schema_version: u32,
+    features: Vec<String>,
+    /// Forecast horizon, in metrics intervals.
+    pub horizon_intervals: u32,
+    /// Metrics interval the model was trained at, seconds.
+    pub interval_secs: f64,
+    /// The chosen regressor.
+    pub kind: ModelKind,
+    /// Training MAE of persistence: the scale of MASE.
+    pub mase_scale: f64,
+    /// Provenance.
+    pub metadata: TrainMetadata,
+    predictor: Predictor,
+}
+
+/// Why a model file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// Not a shardsim model file.
+    #[error("not a shardsim model file (missing the SHSMODEL header)")]
+    NotAModel,
+    /// Written by another format version.
+    #[error(
+        "model file format version {found}, but this shardsim reads version {expected}; retrain the model"
+    )]
+    Version {
+        /// In the file.
+        found: u32,
+        /// Supported.
+        expected: u32,
+    },
+    /// Trained on other features.
+    #[error(
+        "the model was trained on feature schema version {found} ({count} features), but this shardsim computes version {expected}; retrain the model"
+    )]
+    Schema {
+        /// In the file.
+        found: u32,
+        /// Its feature count.
+        count: usize,
+        /// Current.
+        expected: u32,
+    },
+    /// Damaged.
+    #[error("model file is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Not enough rows.
+    #[error("only {0} training rows: run longer or use more seeds (each run needs more than {min} intervals)", min = features::WARMUP + 15)]
+    TooFewRows(usize),
+    /// The regressor refused.
+    #[error("fitting failed: {0}")]
+    Fit(String),
+}
+
+fn matrix(rows: &[&[f64]]) -> Result<Matrix, String> {
+    DenseMatrix::from_2d_array(rows).map_err(|e| e.to_string())
+}
+
+/// Evenly spaced subsample of at most `max` items, deterministic.
+fn spaced<T: Copy>(items: &[T], max: usize) -> Vec<T> {
+    if items.len() <= max {
+        return items.to_vec();
+    }
+    (0..max).map(|i| items[i * items.len() / max]).collect()
+}
+
+fn mae(pred: &[f64], truth: &[f64]) -> f64 {
+    pred.iter()
+        .zip(truth)
+        .map(|(p, t)| (p - t).abs())
+        .sum::<f64>()
+        / truth.len().max(1) as f64
+}
+
+/// Trains both regressors on the earlier part of each run, keeps the one with the lower MAE on the
+/// later part (a time-ordered split: nothing is shuffled across time).
+pub fn train(
+    rows: &[Row],
+    horizon_intervals: u32,
+    interval_secs: f64,
+    config: &CheckedConfig,
+    source: String,
+) -> Result<Model, TrainError> {
+    let cfg = &config.0;
+    // Hold out whole runs (every k-th, e.g. each scenario's last seed when runs are listed
+    // scenario-major): they cover every time of day, which the tail of a run does not. With a
+    // single run, fall back to its latest intervals, with a one-horizon gap so that no training
+    // label overlaps a validation input. Nothing is ever shuffled across time.
+    let runs: std::collections::BTreeSet<u32> = rows.iter().map(|r| r.run).collect();
+    let every = (1.0 / cfg.validation_share).round().max(2.0) as u32;
+    let held_out: std::collections::BTreeSet<u32> = runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (*i as u32 + 1).is_multiple_of(every))
+        .map(|(_, r)| *r)
+        .collect();
+    let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
+        (lo.min(r.interval), hi.max(r.interval))
+    });
+    let boundary = hi - (f64::from(hi - lo) * cfg.validation_share) as u32;
+    let cut = |r: &Row| {
+        if held_out.is_empty() {
+            (
+                r.interval + horizon_intervals < boundary,
+                r.interval >= boundary,
+            )
+        } else {
+            (!held_out.contains(&r.run), held_out.contains(&r.run))
+        }
+    };
+    let train_rows: Vec<&Row> = rows.iter().filter(|r| cut(r).0).collect();
+    let valid_rows: Vec<&Row> = rows.iter().filter(|r| cut(r).1).collect();
+    if train_rows.len() < 500 || valid_rows.is_empty() {
+        return Err(TrainError::TooFewRows(train_rows.len()));
+    }
+    let fit_rows = spaced(&train_rows, cfg.max_rows);
+    let x = matrix(
+        &fit_rows
+            .iter()
+            .map(|r| r.features.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(TrainError::Fit)?;
+    let y: Vec<f64> = fit_rows.iter().map(|r| r.label).collect();
+    let valid_sample = spaced(&valid_rows, cfg.max_rows);
+    let xv = matrix(
+        &valid_sample
+            .iter()
+            .map(|r| r.features.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(TrainError::Fit)?;
+    let yv: Vec<f64> = valid_sample.iter().map(|r| r.label).collect();
+
+    let forest = RandomForestRegressor::fit(
+        &x,
+        &y,
+        RandomForestRegressorParameters::default()
+            .with_n_trees(cfg.trees)
+            .with_max_depth(cfg.max_depth)
+            .with_min_samples_leaf(cfg.min_samples_leaf)
+            .with_min_samples_split(2 * cfg.min_samples_leaf)
+            .with_m(cfg.features_per_split)
+            .with_seed(cfg.seed),
+    )
+    .map_err(|e| TrainError::Fit(e.to_string()))?;
+    let fit_slices: Vec<&[f64]> = fit_rows.iter().map(|r| r.features.as_slice()).collect();
+    let scaler = Scaler::fit(&fit_slices, &y);
+    let centred: Vec<f64> = y.iter().map(|v| v - scaler.label_mean).collect();
+    let scaled = |rows: &[&[f64]]| -> Result<Matrix, TrainError> {
+        let v = scaler.apply(rows);
+        matrix(&v.iter().map(Vec::as_slice).collect::<Vec<_>>()).map_err(TrainError::Fit)
+    };
+    let ridge = RidgeRegression::fit(
+        &scaled(&fit_slices)?,
+        &centred,
+        RidgeRegressionParameters::default()
+            .with_alpha(cfg.ridge_alpha)
+            .with_normalize(false),
+    )
+    .map_err(|e| TrainError::Fit(e.to_string()))?;
+    let valid_slices: Vec<&[f64]> = valid_sample.iter().map(|r| r.features.as_slice()).collect();
+    let forest_mae = mae(
+        &forest
+            .predict(&xv)
+            .map_err(|e| TrainError::Fit(e.to_string()))?,
+        &yv,
+    );
+    let ridge_valid: Vec<f64> = ridge
+        .predict(&scaled(&valid_slices)?)
+        .map_err(|e| TrainError::Fit(e.to_string()))?
+        .iter()
+        .map(|p| p + scaler.label_mean)
+        .collect();
+    let ridge_mae = mae(&ridge_valid, &yv);
+    let load_t = column("load_t");
+    let persistence_valid = mae(
+        &valid_sample
+            .iter()
+            .map(|r| r.features[load_t])
+            .collect::<Vec<_>>(),
+        &yv,
+    );
+    let mase_scale = mae(
+        &train_rows
+            .iter()
+            .map(|r| r.features[load_t])
+            .collect::<Vec<_>>(),
+        &train_rows.iter().map(|r| r.label).collect::<Vec<_>>(),
+    );
+    let (kind, predictor) = if forest_mae <= ridge_mae {
+        (ModelKind::RandomForest, Predictor::Forest(forest))
+    } else {
+        (
+            ModelKind::Ridge,
+            Predictor::Ridge {
+                model: ridge,
+                scaler,
+            },
+        )
+    };
+    Ok(Model {
+        format_version: FORMAT_VERSION,
+        schema_version: SCHEMA_VERSION,
+        features: FEATURES.iter().map(|s| (*s).to_owned()).collect(),
+        horizon_intervals,
+        interval_secs,
+        kind,
+        mase_scale,
+        metadata: TrainMetadata {
+            source,
+            rows: (rows.len(), fit_rows.len()),
+            validation_mae: (forest_mae, ridge_mae, persistence_valid),
+            config: cfg.clone(),
+        },
+        predictor,
+    })
+}
+
+impl Model {
+    /// Forecasts for feature rows (one per shard, say).
+    pub fn predict(&self, rows: &[&[f64]]) -> Vec<f64> {
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        match &self.predictor {
+            Predictor::Forest(f) => f.predict(&matrix(rows).expect("rows of the schema's width")),
+            Predictor::Ridge { model, scaler } => {
+                let v = scaler.apply(rows);
+                model
+                    .predict(
+                        &matrix(&v.iter().map(Vec::as_slice).collect::<Vec<_>>())
+                            .expect("rows of the schema's width"),
+                    )
+                    .map(|p| p.iter().map(|x| x + scaler.label_mean).collect())
+            }
+        }
+        .expect("a fitted model predicts")
+    }
+
+    /// The file bytes: a magic header, then the postcard encoding (exact for every float).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend(postcard::to_stdvec(self).expect("models serialise"));
+        out
+    }
+
+    /// Reads a model file, refusing other format or schema versions.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelFileError> {
+        let body = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or(ModelFileError::NotAModel)?;
+        // The two version fields lead the encoding, so they can be read before the rest.
+        let (format, rest): (u32, _) =
+            postcard::take_from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        if format != FORMAT_VERSION {
+            return Err(ModelFileError::Version {
+                found: format,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let (schema, rest): (u32, _) =
+            postcard::take_from_bytes(rest).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        let (names, _): (Vec<String>, _) =
+            postcard::take_from_bytes(rest).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        if schema != SCHEMA_VERSION
+            || names
+                .iter()
+                .map(String::as_str)
+                .ne(FEATURES.iter().copied())
+        {
+            return Err(ModelFileError::Schema {
+                found: schema,
+                count: names.len(),
+                expected: SCHEMA_VERSION,
+            });
+        }
+        postcard::from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))
+    }
+}
+
+/// The baselines, by name, as forecasts of a row.
+pub const BASELINES: [&str; 4] = ["persistence", "seasonal_naive", "moving_average", "ewma"];
+
+/// A baseline's forecast for a row.
+pub fn baseline(name: &str, row: &Row) -> f64 {
+    match name {
+        "persistence" => row.features[column("load_t")],
+        "seasonal_naive" => row.seasonal.unwrap_or(row.features[column("load_t")]),
+        "moving_average" => row.features[column("load_mean15")],
+        "ewma" => row.features[column("load_ewma")],
+        other => panic!("unknown baseline {other}"),
+    }
+}
+
+/// One model's or baseline's scores on a test set.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scores {
+    /// Model or baseline name.
+    pub name: String,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// Root mean squared error.
+    pub rmse: f64,
+    /// MAE over the training persistence MAE.
+    pub mase: f64,
+    /// 1 − MAE / MAE of persistence, all rows.
+    pub skill_overall: f64,
+    /// The same, burst (volatile-target) rows only; `null` without any.
+    pub skill_burst: Option<f64>,
+    /// The same, calm rows only.
+    pub skill_calm: Option<f64>,
+    /// Of the rows forecast above the overload threshold, the share that did overload ahead.
+    pub overload_precision: Option<f64>,
+    /// Of the rows that overloaded within the horizon, the share forecast above the threshold.
+    pub overload_recall: Option<f64>,
+}
+
+/// Scores `predictions` (aligned with `rows`) against the labels, with persistence as the
+/// reference for skill.
+pub fn score(name: &str, rows: &[Row], predictions: &[f64], mase_scale: f64) -> Scores {
+    let persistence: Vec<f64> = rows.iter().map(|r| baseline("persistence", r)).collect();
+    let subset_skill = |keep: &dyn Fn(&Row) -> bool| {
+        let (mut e, mut ep, mut n) = (0.0, 0.0, 0usize);
+        for (i, r) in rows.iter().enumerate() {
+            if keep(r) {
+                e += (predictions[i] - r.label).abs();
+                ep += (persistence[i] - r.label).abs();
+                n += 1;
+            }
+        }
+        (n > 0 && ep > 0.0).then(|| 1.0 - e / ep)
+    };
+    let n = rows.len().max(1) as f64;
+    let abs: f64 = rows
+        .iter()
+        .zip(predictions)
+        .map(|(r, p)| (p - r.label).abs())
+        .sum();
+    let sq: f64 = rows
+        .iter()
+        .zip(predictions)
+        .map(|(r, p)| (p - r.label).powi(2))
+        .sum();
+    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
+    for (r, p) in rows.iter().zip(predictions) {
+        match (*p > OVERLOAD, r.overload_ahead) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fneg += 1,
+            _ => {}
+        }
+    }
+    Scores {
+        name: name.to_owned(),
+        mae: abs / n,
+        rmse: (sq / n).sqrt(),
+        mase: abs / n / mase_scale.max(1e-12),
+        skill_overall: subset_skill(&|_| true).unwrap_or(0.0),
+        skill_burst: subset_skill(&|r| r.burst),
+        skill_calm: subset_skill(&|r| !r.burst),
+        overload_precision: (tp + fp > 0).then(|| tp as f64 / (tp + fp) as f64),
+        overload_recall: (tp + fneg > 0).then(|| tp as f64 / (tp + fneg) as f64),
+    }
+}
+
+/// Scores the model and every baseline on `rows`.
+pub fn evaluate(model: &Model, rows: &[Row]) -> Vec<Scores> {
+    let preds = model.predict(
+        &rows
+            .iter()
+            .map(|r| r.features.as_slice())
+            .collect::<Vec<_>>(),
+    );
+    let name = match model.kind {
+        ModelKind::RandomForest => "random_forest",
+        ModelKind::Ridge => "ridge",
+    };
+    let mut out = vec![score(name, rows, &preds, model.mase_scale)];
+    for b in BASELINES {
+        let p: Vec<f64> = rows.iter().map(|r| baseline(b, r)).collect();
+        out.push(score(b, rows, &p, model.mase_scale));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows whose label is a known function of two features, over 4 runs × 300 intervals.
+    fn synthetic() -> Vec<Row> {
+        let mut rows = Vec::new();
+        for run in 0..4u32 {
+            for t in 0..300u32 {
+                for shard in 0..5u32 {
+                    let a = f64::from((t * 7 + shard * 13 + run) % 17) / 17.0;
+                    let b = f64::from((t * 3 + shard) % 11) / 11.0;
+                    let mut features = vec![0.5; FEATURES.len()];
+                    features[column("load_t")] = a;
+                    features[column("load_mean15")] = b;
+                    features[column("shard_speed")] = 1.0; // constant column
+                    rows.push(Row {
+                        run,
+                        shard,
+                        interval: t,
+                        features,
+                        label: 0.8 * a + 0.4 * b,
+                        burst: t % 50 < 10,
+                        seasonal: None,
+                        overload_ahead: 0.8 * a + 0.4 * b > OVERLOAD,
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn both_regressors_learn_a_known_function() {
+        let rows = synthetic();
+        let config = TrainConfig {
+            max_rows: 5_000,
+            features_per_split: 33,
+            ..TrainConfig::default()
+        }
+        .check()
+        .unwrap();
+        let model = train(&rows, 15, 60.0, &config, "synthetic".into()).unwrap();
+        let (forest, ridge, persistence) = model.metadata.validation_mae;
+        assert!(ridge < 1e-3, "ridge validation MAE {ridge}");
+        assert!(
+            forest < persistence / 2.0,
+            "forest {forest} vs persistence {persistence}"
+        );
+        let kept = if model.kind == ModelKind::Ridge {
+            ridge
+        } else {
+            forest
+        };
+        assert_eq!(
+            kept,
+            forest.min(ridge),
+            "the better model on validation is kept"
+        );
+    }
+
+    #[test]
+    fn save_load_gives_bit_identical_predictions_and_same_seed_same_bytes() {
+        let rows = synthetic();
+        let config = TrainConfig {
+            max_rows: 3_000,
+            trees: 10,
+            ..TrainConfig::default()
+        }
+        .check()
+        .unwrap();
+        let a = train(&rows, 15, 60.0, &config, "s".into()).unwrap();
+        let b = train(&rows, 15, 60.0, &config, "s".into()).unwrap();
+        assert_eq!(
+            a.to_bytes(),
+            b.to_bytes(),
+            "same seed, different model file"
+        );
+        let loaded = Model::from_bytes(&a.to_bytes()).unwrap();
+        let x: Vec<&[f64]> = rows
+            .iter()
+            .take(200)
+            .map(|r| r.features.as_slice())
+            .collect();
+        let (p, q) = (a.predict(&x), loaded.predict(&x));
+        assert!(p.iter().zip(&q).all(|(u, v)| u.to_bits() == v.to_bits()));
+    }
+
+    #[test]
+    fn other_versions_and_garbage_are_refused() {
+        assert!(matches!(
+            Model::from_bytes(b"hello"),
+            Err(ModelFileError::NotAModel)
+        ));
+        let rows = synthetic();
+        let config = TrainConfig {
+            max_rows: 2_000,
+            trees: 2,
+            ..TrainConfig::default()
+        }
+        .check()
+        .unwrap();
+        let bytes = train(&rows, 15, 60.0, &config, "s".into())
+            .unwrap()
+            .to_bytes();
+        let mut other = bytes.clone();
+        other[8] = (FORMAT_VERSION + 1) as u8; // the first field after the header
+        assert!(
+            matches!(Model::from_bytes(&other), Err(ModelFileError::Version { found, .. }) if found == FORMAT_VERSION + 1)
+        );
+        let mut schema = bytes.clone();
+        schema[9] = (SCHEMA_VERSION + 1) as u8;
+        let err = Model::from_bytes(&schema).unwrap_err();
+        assert!(
+            err.to_string().contains("feature schema version 2"),
+            "{err}"
+        );
+        assert!(matches!(
+            Model::from_bytes(&bytes[..bytes.len() / 2]),
+            Err(ModelFileError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn settings_are_checked_once() {
+        let err = TrainConfig {
+            trees: 0,
+            ..TrainConfig::default()
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(err.to_string(), "training setting `trees` = 0: 1 to 500");
+        assert!(
+            TrainConfig {
+                validation_share: 0.9,
+                ..TrainConfig::default()
+            }
+            .check()
+            .is_err()
+        );
+    }
+}
