@@ -128,6 +128,22 @@ fn nth_available(view: &ClusterView<'_>, candidates: &[ShardId], k: usize) -> Op
     available(view, candidates).nth(k)
 }
 
+/// The available candidate at the position `choose(n)` picks among the `n` available ones.
+fn pick_available(
+    view: &ClusterView<'_>,
+    r: &RouteRequest<'_>,
+    choose: impl FnOnce(usize) -> usize,
+) -> Result<Route, NoRoute> {
+    let n = available(view, r.candidates).count();
+    if n == 0 {
+        return Err(none_or(r, NoRoute::AllUnavailable));
+    }
+    let k = choose(n);
+    Ok(Route::to(
+        nth_available(view, r.candidates, k).expect("k < available count"),
+    ))
+}
+
 fn stable_key_hash(key: u64, salt: u64) -> u64 {
     let mut h = StableHasher::new();
     h.write_u64(salt);
@@ -604,14 +620,7 @@ impl RoutingPolicy for RandomChoice {
         view: &ClusterView<'_>,
         rng: &mut SimRng,
     ) -> Result<Route, NoRoute> {
-        let n = available(view, r.candidates).count();
-        if n == 0 {
-            return Err(none_or(r, NoRoute::AllUnavailable));
-        }
-        let k = rng.random_range(0..n);
-        Ok(Route::to(
-            nth_available(view, r.candidates, k).expect("k < available count"),
-        ))
+        pick_available(view, r, |n| rng.random_range(0..n))
     }
 }
 
@@ -629,14 +638,7 @@ impl RoutingPolicy for RoundRobin {
         view: &ClusterView<'_>,
         _: &mut SimRng,
     ) -> Result<Route, NoRoute> {
-        let n = available(view, r.candidates).count();
-        if n == 0 {
-            return Err(none_or(r, NoRoute::AllUnavailable));
-        }
-        let k = (r.sequence % n as u64) as usize;
-        Ok(Route::to(
-            nth_available(view, r.candidates, k).expect("k < available count"),
-        ))
+        pick_available(view, r, |n| (r.sequence % n as u64) as usize)
     }
 }
 

@@ -266,6 +266,16 @@ fn shape_at(shape: &RateShape, regime: &RegimePath, t: SimTime) -> (f64, f64, Si
     (value, bound, end)
 }
 
+/// The next candidate of a Poisson process of rate `bound` after `t`, if it falls before the
+/// segment's `end` (else the caller restarts at `end`: exact, the exponential being memoryless).
+fn candidate(t: SimTime, bound: f64, end: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+    let gap: f64 = rng.sample(Exp1);
+    let cand = t
+        .checked_add(SimDuration::from_secs_f64(gap / bound))
+        .unwrap_or(SimTime::MAX);
+    (cand < end).then_some(cand)
+}
+
 /// Draws the attributes of one event: always the same three draws.
 fn draw_event(spec: &PoissonSource, stream: u32, rng: &mut SimRng) -> DomainEvent {
     let u: f64 = rng.random();
@@ -349,15 +359,13 @@ impl SourceState {
                 t = end;
                 continue;
             }
-            let gap: f64 = self.rng.sample(Exp1);
-            let cand = t
-                .checked_add(SimDuration::from_secs_f64(gap / bound))
-                .unwrap_or(SimTime::MAX);
-            if cand >= end {
-                t = end;
-                continue;
+            match candidate(t, bound, end, &mut self.rng) {
+                Some(c) => t = c,
+                None => {
+                    t = end;
+                    continue;
+                }
             }
-            t = cand;
             let (value, _, _) = shape_at(&self.spec.shape, regime, t);
             // Where the intensity equals its bound (a flat segment) every candidate is accepted;
             // skip the acceptance draw. Either way the draws depend only on this source's stream.
@@ -509,15 +517,13 @@ impl HawkesState {
                 t = end;
                 continue;
             }
-            let gap: f64 = self.rng.sample(Exp1);
-            let cand = t
-                .checked_add(SimDuration::from_secs_f64(gap / bound))
-                .unwrap_or(SimTime::MAX);
-            if cand >= end {
-                t = end;
-                continue;
+            match candidate(t, bound, end, &mut self.rng) {
+                Some(c) => t = c,
+                None => {
+                    t = end;
+                    continue;
+                }
             }
-            t = cand;
             self.decay_to(t);
             let u: f64 = self.rng.random();
             let mut target = u * bound;
