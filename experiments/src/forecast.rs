@@ -262,6 +262,7 @@ pub fn series_rows(
         healthy: vec![vec![true; n]],
         volatile: vec![false; n],
         attrs: vec![[0.0; 6]],
+        peers: vec![0],
         interval_secs: interval.as_secs_f64(),
         load: vec![values],
     };

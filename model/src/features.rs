@@ -5,13 +5,13 @@ use shardsim_sim::SimTime;
 use shardsim_sim::cluster::{Cluster, ShardId};
 
 /// Bumped whenever a feature is added, removed, reordered or redefined; model files record it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Intervals of history a row needs (the longest window below).
 pub const WARMUP: usize = 60;
 
 /// Feature names, in column order.
-pub const FEATURES: [&str; 33] = [
+pub const FEATURES: [&str; 37] = [
     "load_t",
     "load_lag1",
     "load_lag2",
@@ -39,6 +39,10 @@ pub const FEATURES: [&str; 33] = [
     "cluster_var_load_t",
     "cluster_slope15",
     "cluster_healthy_share",
+    "peer_mean_load_t",
+    "peer_mean_load_mean15",
+    "peer_max_load_t",
+    "peer_slope15",
     "shard_slots",
     "shard_speed",
     "shard_region",
@@ -97,6 +101,9 @@ pub struct History {
     pub volatile: Vec<bool>,
     /// Static attributes per shard: slots, speed, region, general, critical, specialised.
     pub attrs: Vec<[f64; 6]>,
+    /// Peer group of each shard: shards hosting the same set of functions, which routing
+    /// balances between. Their mean load is a much less noisy signal than one shard's.
+    pub peers: Vec<usize>,
     /// Interval length in seconds.
     pub interval_secs: f64,
 }
@@ -118,8 +125,23 @@ impl History {
                 })
                 .collect(),
             attrs: Vec::new(),
+            peers: Vec::new(),
             interval_secs: interval.as_secs_f64(),
         };
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for s in topo.shard_ids() {
+            let hosted: Vec<usize> = (0..c.functions().len())
+                .filter(|&f| {
+                    c.placement(shardsim_sim::cluster::FunctionId(f as u32))
+                        .contains(&s)
+                })
+                .collect();
+            let g = groups.iter().position(|g| *g == hosted).unwrap_or_else(|| {
+                groups.push(hosted);
+                groups.len() - 1
+            });
+            h.peers.push(g);
+        }
         for s in topo.shard_ids() {
             let spec = &topo.shards[s.index()];
             let series = c.shard_series(s);
@@ -207,6 +229,13 @@ impl History {
             cluster.var[t],
             cluster.slope15[t],
             cluster.healthy_share[t],
+            cluster.peer_mean[self.peers[s]][t],
+            cluster.peer_mean[self.peers[s]][t + 1 - 15..=t]
+                .iter()
+                .sum::<f64>()
+                / 15.0,
+            cluster.peer_max[self.peers[s]][t],
+            slope(&cluster.peer_mean[self.peers[s]][t + 1 - 15..=t]),
             a[0],
             a[1],
             a[2],
@@ -246,6 +275,10 @@ pub struct ClusterAt {
     pub healthy_share: Vec<f64>,
     /// Minutes the current regime has lasted (capped at 240).
     pub volatile_minutes: Vec<f64>,
+    /// Mean load of each peer group per interval.
+    pub peer_mean: Vec<Vec<f64>>,
+    /// Max load of each peer group per interval.
+    pub peer_max: Vec<Vec<f64>>,
 }
 
 impl ClusterAt {
@@ -260,7 +293,24 @@ impl ClusterAt {
             slope15: vec![0.0; n],
             healthy_share: vec![0.0; n],
             volatile_minutes: vec![0.0; n],
+            peer_mean: Vec::new(),
+            peer_max: Vec::new(),
         };
+        let groups = h.peers.iter().copied().max().map_or(0, |g| g + 1);
+        for g in 0..groups {
+            let members: Vec<usize> = (0..h.shards()).filter(|&s| h.peers[s] == g).collect();
+            let size = members.len().max(1) as f64;
+            c.peer_mean.push(
+                (0..n)
+                    .map(|i| members.iter().map(|&s| h.load[s][i]).sum::<f64>() / size)
+                    .collect(),
+            );
+            c.peer_max.push(
+                (0..n)
+                    .map(|i| members.iter().map(|&s| h.load[s][i]).fold(0.0, f64::max))
+                    .collect(),
+            );
+        }
         for i in 0..n {
             let loads = h.load.iter().map(|l| l[i]);
             let mean = loads.clone().sum::<f64>() / shards;
@@ -343,6 +393,7 @@ mod tests {
             healthy: vec![vec![true; n]],
             volatile: vec![false; n],
             attrs: vec![[4.0, 1.0, 0.0, 1.0, 0.0, 0.0]],
+            peers: vec![0],
             interval_secs: 60.0,
             load: vec![load],
         }

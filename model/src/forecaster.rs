@@ -92,7 +92,7 @@ impl TrainConfig {
             return err(
                 "features_per_split",
                 self.features_per_split.to_string(),
-                "1 to the number of features (33)",
+                "1 to the number of features (37)",
             );
         }
         if !(self.ridge_alpha.is_finite() && self.ridge_alpha > 0.0) {
@@ -778,7 +778,8 @@ mod tests {
         schema[9] = (SCHEMA_VERSION + 1) as u8;
         let err = Model::from_bytes(&schema).unwrap_err();
         assert!(
-            err.to_string().contains("feature schema version 2"),
+            err.to_string()
+                .contains(&format!("feature schema version {}", SCHEMA_VERSION + 1)),
             "{err}"
         );
         assert!(matches!(
