@@ -160,18 +160,10 @@ fn unit() -> f64 {
     1.0
 }
 
+/// The four-level scale that both `cpu` and `priority` are written in.
 #[derive(Debug, Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
-enum CpuDef {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum PriorityDef {
+enum LevelDef {
     Low,
     Medium,
     High,
@@ -219,9 +211,9 @@ struct FunctionDef {
     #[serde(default)]
     placement: Vec<Spanned<String>>,
     routing: Option<Spanned<String>>,
-    cpu: CpuDef,
+    cpu: LevelDef,
     memory_mb: u32,
-    priority: PriorityDef,
+    priority: LevelDef,
     timeout: Dur,
     service: ServiceDef,
     #[serde(default = "ten")]
@@ -860,17 +852,17 @@ fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
             shard_by,
             resources: Resources {
                 cpu: match f.cpu {
-                    CpuDef::Low => CpuClass::Low,
-                    CpuDef::Medium => CpuClass::Medium,
-                    CpuDef::High => CpuClass::High,
-                    CpuDef::Critical => CpuClass::Critical,
+                    LevelDef::Low => CpuClass::Low,
+                    LevelDef::Medium => CpuClass::Medium,
+                    LevelDef::High => CpuClass::High,
+                    LevelDef::Critical => CpuClass::Critical,
                 },
                 memory_mb: f.memory_mb,
                 priority: match f.priority {
-                    PriorityDef::Low => Priority::Low,
-                    PriorityDef::Medium => Priority::Medium,
-                    PriorityDef::High => Priority::High,
-                    PriorityDef::Critical => Priority::Critical,
+                    LevelDef::Low => Priority::Low,
+                    LevelDef::Medium => Priority::Medium,
+                    LevelDef::High => Priority::High,
+                    LevelDef::Critical => Priority::Critical,
                 },
                 timeout: f.timeout.0,
             },
