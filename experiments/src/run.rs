@@ -348,8 +348,9 @@ fn diagnose(
             continue;
         }
         let spec = &c.topology().shards[s.index()];
-        let busy = (0..n)
-            .filter(|&i| series.interval_stats(i).utilisation > 0.85)
+        let busy = series.load_series()[..n]
+            .iter()
+            .filter(|p| p.utilisation > 0.85)
             .count();
         let full_memory = (0..n)
             .filter(|&i| {

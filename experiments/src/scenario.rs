@@ -770,6 +770,38 @@ fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
         .iter()
         .map(|f| f.handles.get_ref().as_str())
         .collect();
+    let check_handled = |event: &Spanned<String>, field: &str| -> Result<(), ScenarioError> {
+        if handled.contains(event.get_ref().as_str()) {
+            return Ok(());
+        }
+        ctx.err(
+            Some(event.span()),
+            field,
+            format!(
+                "no function handles `{}`; handled event types: {}",
+                event.get_ref(),
+                allowed(&handled)
+            ),
+        )
+    };
+    let exchange_id = |name: &Spanned<String>, field: &str| -> Result<ExchangeId, ScenarioError> {
+        match topology
+            .exchanges
+            .iter()
+            .position(|e| &e.name == name.get_ref())
+        {
+            Some(i) => Ok(ExchangeId(i as u16)),
+            None => ctx.err(
+                Some(name.span()),
+                field,
+                format!(
+                    "unknown exchange `{}`; {}",
+                    name.get_ref(),
+                    allowed(topology.exchanges.iter().map(|e| e.name.as_str()))
+                ),
+            ),
+        }
+    };
 
     // Functions.
     let mut config_functions = Vec::new();
@@ -827,17 +859,7 @@ fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
             .emits
             .iter()
             .map(|e| {
-                if !handled.contains(e.event.get_ref().as_str()) {
-                    return ctx.err(
-                        Some(e.event.span()),
-                        &field("emits.event"),
-                        format!(
-                            "no function handles `{}`; handled event types: {}",
-                            e.event.get_ref(),
-                            allowed(&handled)
-                        ),
-                    );
-                }
+                check_handled(&e.event, &field("emits.event"))?;
                 Ok(Emission {
                     event_type: EventTypeId(
                         event_types.get(e.event.get_ref()).expect("interned") as u16
@@ -911,35 +933,8 @@ fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
                 format!("source `{}` is declared twice", s.name),
             );
         }
-        if !handled.contains(s.event.get_ref().as_str()) {
-            return ctx.err(
-                Some(s.event.span()),
-                &field("event"),
-                format!(
-                    "no function handles `{}`; handled event types: {}",
-                    s.event.get_ref(),
-                    allowed(&handled)
-                ),
-            );
-        }
-        let exchange = match topology
-            .exchanges
-            .iter()
-            .position(|e| &e.name == s.exchange.get_ref())
-        {
-            Some(i) => ExchangeId(i as u16),
-            None => {
-                return ctx.err(
-                    Some(s.exchange.span()),
-                    &field("exchange"),
-                    format!(
-                        "unknown exchange `{}`; {}",
-                        s.exchange.get_ref(),
-                        allowed(topology.exchanges.iter().map(|e| e.name.as_str()))
-                    ),
-                );
-            }
-        };
+        check_handled(&s.event, &field("event"))?;
+        let exchange = exchange_id(&s.exchange, &field("exchange"))?;
         let daily = match &s.daily {
             None => Vec::new(),
             Some(d) => match d.get_ref() {
@@ -1081,28 +1076,10 @@ fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
             FaultKindDef::Partition => FaultKind::Partition {
                 region: region(&need(&f.region, "region")?, &field("region"))?,
             },
-            FaultKindDef::ExchangeLatencySpike => {
-                let name = need(&f.exchange, "exchange")?;
-                let Some(e) = topology
-                    .exchanges
-                    .iter()
-                    .position(|e| &e.name == name.get_ref())
-                else {
-                    return ctx.err(
-                        Some(name.span()),
-                        &field("exchange"),
-                        format!(
-                            "unknown exchange `{}`; {}",
-                            name.get_ref(),
-                            allowed(topology.exchanges.iter().map(|e| e.name.as_str()))
-                        ),
-                    );
-                };
-                FaultKind::ExchangeLatencySpike {
-                    exchange: ExchangeId(e as u16),
-                    extra: f.extra.map_or(SimDuration::from_millis(200), |d| d.0),
-                }
-            }
+            FaultKindDef::ExchangeLatencySpike => FaultKind::ExchangeLatencySpike {
+                exchange: exchange_id(&need(&f.exchange, "exchange")?, &field("exchange"))?,
+                extra: f.extra.map_or(SimDuration::from_millis(200), |d| d.0),
+            },
         };
         faults.push(Fault {
             at: SimTime::ZERO + f.at.0,

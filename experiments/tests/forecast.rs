@@ -15,16 +15,38 @@ fn text(b: &[u8]) -> String {
 
 const FIXTURE: &str = include_str!("fixtures/small.toml");
 
-#[test]
-fn dataset_train_evaluate_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("small.toml");
+/// The fixture lengthened to 3 hours (enough rows to train on), written into `dir`.
+fn three_hour_scenario(dir: &std::path::Path) -> String {
+    let scenario = dir.join("small.toml");
     std::fs::write(
         &scenario,
         FIXTURE.replace("duration = \"10m\"", "duration = \"3h\""),
     )
     .unwrap();
-    let s = scenario.to_str().unwrap();
+    scenario.to_str().unwrap().to_owned()
+}
+
+/// `shardsim train SCENARIO --seeds 1..3 --trees N --out MODEL`, which must succeed.
+fn train(scenario: &str, trees: &str, model: &std::path::Path) -> Output {
+    let out = shardsim(&[
+        "train",
+        scenario,
+        "--seeds",
+        "1..3",
+        "--out",
+        model.to_str().unwrap(),
+        "--trees",
+        trees,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
+#[test]
+fn dataset_train_evaluate_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = three_hour_scenario(dir.path());
+    let s = scenario.as_str();
     let csv = dir.path().join("rows.csv");
     let out = shardsim(&[
         "dataset",
@@ -62,30 +84,10 @@ fn dataset_train_evaluate_round_trip() {
     assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&again).unwrap());
 
     let model = dir.path().join("m.model");
-    let from_sim = shardsim(&[
-        "train",
-        s,
-        "--seeds",
-        "1..3",
-        "--out",
-        model.to_str().unwrap(),
-        "--trees",
-        "8",
-    ]);
-    assert!(from_sim.status.success(), "{}", text(&from_sim.stderr));
+    let from_sim = train(s, "8", &model);
     assert!(text(&from_sim.stdout).contains("validation MAE"));
     let model2 = dir.path().join("m2.model");
-    let again = shardsim(&[
-        "train",
-        s,
-        "--seeds",
-        "1..3",
-        "--out",
-        model2.to_str().unwrap(),
-        "--trees",
-        "8",
-    ]);
-    assert!(again.status.success());
+    train(s, "8", &model2);
     assert_eq!(
         std::fs::read(&model).unwrap(),
         std::fs::read(&model2).unwrap(),
@@ -143,24 +145,9 @@ fn dataset_train_evaluate_round_trip() {
 #[test]
 fn evaluate_accepts_an_external_series() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("small.toml");
-    std::fs::write(
-        &scenario,
-        FIXTURE.replace("duration = \"10m\"", "duration = \"3h\""),
-    )
-    .unwrap();
+    let scenario = three_hour_scenario(dir.path());
     let model = dir.path().join("m.model");
-    let out = shardsim(&[
-        "train",
-        scenario.to_str().unwrap(),
-        "--seeds",
-        "1..3",
-        "--out",
-        model.to_str().unwrap(),
-        "--trees",
-        "4",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    train(&scenario, "4", &model);
     // A daily sine with noise-free structure, 5-minute spacing, 20 days.
     let mut series = String::from("time,cpu\n");
     for i in 0..(20 * 288) {

@@ -147,11 +147,17 @@ impl History {
             let series = c.shard_series(s);
             let n = intervals.min(series.rows().len());
             let loads = series.load_series();
-            h.load.push(loads[..n].iter().map(|x| x.0).collect());
-            h.util.push(loads[..n].iter().map(|x| x.1).collect());
+            h.load
+                .push(loads[..n].iter().map(|p| p.offered_load).collect());
+            h.util
+                .push(loads[..n].iter().map(|p| p.utilisation).collect());
             let slots = f64::from(spec.cpu_slots.max(1));
-            h.queue
-                .push(loads[..n].iter().map(|x| f64::from(x.2) / slots).collect());
+            h.queue.push(
+                loads[..n]
+                    .iter()
+                    .map(|p| f64::from(p.queue_depth) / slots)
+                    .collect(),
+            );
             h.healthy
                 .push(series.rows()[..n].iter().map(|r| r.healthy).collect());
             let t = &spec.tags;

@@ -290,20 +290,21 @@ impl ShardSeries {
         h
     }
 
-    /// (offered load, utilisation, queue depth) of every closed interval, cheaply: no latency
-    /// histograms are merged. For feature extraction.
-    pub fn load_series(&self) -> Vec<(f64, f64, u32)> {
+    /// The load figures of every closed interval, cheaply: unlike [`ShardSeries::interval_stats`]
+    /// no latency histograms are merged. For features, balance ratios and diagnoses.
+    pub fn load_series(&self) -> Vec<LoadPoint> {
         let capacity = self.interval.as_nanos() as f64 * f64::from(self.slots.max(1));
         let mut previous = ShardCounters::default();
         self.rows
             .iter()
             .map(|r| {
                 let c = r.cumulative;
-                let out = (
-                    (c.offered_work_ns - previous.offered_work_ns) as f64 / capacity,
-                    (c.busy_slot_ns - previous.busy_slot_ns) as f64 / capacity,
-                    r.queue_depth,
-                );
+                let out = LoadPoint {
+                    offered_load: (c.offered_work_ns - previous.offered_work_ns) as f64 / capacity,
+                    utilisation: (c.busy_slot_ns - previous.busy_slot_ns) as f64 / capacity,
+                    mean_load: (c.load_slot_ns - previous.load_slot_ns) as f64 / capacity,
+                    queue_depth: r.queue_depth,
+                };
                 previous = c;
                 out
             })
@@ -361,6 +362,20 @@ impl ShardSeries {
             .min(1.0),
         }
     }
+}
+
+/// One interval's load figures (see [`ShardSeries::load_series`]); the same values as the
+/// corresponding fields of [`IntervalStats`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadPoint {
+    /// Work arriving over capacity.
+    pub offered_load: f64,
+    /// Busy slot-time over capacity.
+    pub utilisation: f64,
+    /// Time-averaged (busy + queued slots) / cpu slots.
+    pub mean_load: f64,
+    /// Queue depth at the end.
+    pub queue_depth: u32,
 }
 
 /// What one (possibly coarsened) interval of a shard looked like.

@@ -94,7 +94,7 @@ pub use ids::{
 };
 pub use metrics::{
     BUCKETS, DropReason, FailReason, FaultRecord, FunctionMetrics, Histogram, IntervalStats,
-    MigrationRecord, ShardCounters, ShardRow, ShardSeries,
+    LoadPoint, MigrationRecord, ShardCounters, ShardRow, ShardSeries,
 };
 pub use model::{
     BreakerConfig, Change, ChangeRecord, Cluster, ClusterConfig, ClusterError, ClusterEvent,

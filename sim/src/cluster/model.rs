@@ -1303,17 +1303,13 @@ impl Cluster {
     /// averaged over the intervals with any load. 1.0 is perfectly even. Call
     /// [`Cluster::close_metrics`] first.
     pub fn max_mean_load_ratio(&self) -> f64 {
-        let intervals = self
-            .shards
-            .iter()
-            .map(|s| s.series.rows().len())
-            .min()
-            .unwrap_or(0);
+        let series: Vec<_> = self.shards.iter().map(|s| s.series.load_series()).collect();
+        let intervals = series.iter().map(Vec::len).min().unwrap_or(0);
         let (mut sum, mut counted) = (0.0, 0u32);
         for i in 0..intervals {
             let (mut max, mut total) = (0.0f64, 0.0);
-            for st in &self.shards {
-                let load = st.series.interval_stats(i).mean_load;
+            for points in &series {
+                let load = points[i].mean_load;
                 max = max.max(load);
                 total += load;
             }

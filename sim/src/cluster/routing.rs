@@ -119,6 +119,12 @@ pub enum Health {
     Down,
 }
 
+/// Affinity from the `i`-th history of a list; 0.5 (neutral) where there is none.
+#[inline]
+fn affinity_at(histories: &[super::model::History], i: usize) -> f64 {
+    histories.get(i).map_or(0.5, |h| h.affinity())
+}
+
 /// Success rate and mean duration of a shard's recent executions of one function.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HistorySummary {
@@ -221,26 +227,17 @@ impl<'a> ClusterView<'a> {
     /// The shard's affinity for a function: see [`HistorySummary::affinity`]; 0.5 without history.
     #[inline]
     pub fn function_affinity(&self, s: ShardId, f: FunctionId) -> f64 {
-        self.shards[s.index()]
-            .history
-            .get(f.index())
-            .map_or(0.5, |h| h.affinity())
+        affinity_at(&self.shards[s.index()].history, f.index())
     }
     /// The shard's affinity for a protocol's events; 0.5 without history.
     #[inline]
     pub fn protocol_affinity(&self, s: ShardId, p: ProtocolId) -> f64 {
-        self.shards[s.index()]
-            .protocol_history
-            .get(p.index())
-            .map_or(0.5, |h| h.affinity())
+        affinity_at(&self.shards[s.index()].protocol_history, p.index())
     }
     /// The shard's affinity for an exchange's events; 0.5 without history.
     #[inline]
     pub fn exchange_affinity(&self, s: ShardId, e: ExchangeId) -> f64 {
-        self.shards[s.index()]
-            .exchange_history
-            .get(e.index())
-            .map_or(0.5, |h| h.affinity())
+        affinity_at(&self.shards[s.index()].exchange_history, e.index())
     }
     /// Memory not held by running work, MiB.
     pub fn free_memory_mb(&self, s: ShardId) -> u32 {

@@ -269,6 +269,9 @@ fn shape_at(shape: &RateShape, regime: &RegimePath, t: SimTime) -> (f64, f64, Si
 /// The next candidate of a Poisson process of rate `bound` after `t`, if it falls before the
 /// segment's `end` (else the caller restarts at `end`: exact, the exponential being memoryless).
 fn candidate(t: SimTime, bound: f64, end: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+    if bound <= 0.0 {
+        return None; // a silent segment: nothing to draw, skip to its end
+    }
     let gap: f64 = rng.sample(Exp1);
     let cand = t
         .checked_add(SimDuration::from_secs_f64(gap / bound))
@@ -355,10 +358,6 @@ impl SourceState {
             }
             let (_, bound, end) = shape_at(&self.spec.shape, regime, t);
             let bound = bound * rate;
-            if bound <= 0.0 {
-                t = end;
-                continue;
-            }
             match candidate(t, bound, end, &mut self.rng) {
                 Some(c) => t = c,
                 None => {
@@ -513,10 +512,6 @@ impl HawkesState {
                 end = end.min(e);
             }
             bound += self.excitation.iter().sum::<f64>();
-            if bound <= 0.0 {
-                t = end;
-                continue;
-            }
             match candidate(t, bound, end, &mut self.rng) {
                 Some(c) => t = c,
                 None => {
