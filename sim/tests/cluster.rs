@@ -434,6 +434,109 @@ fn a_crash_aborts_a_migration_without_moving_the_function() {
     assert!(!log[0].completed && log[0].ready == secs(12));
 }
 
+#[test]
+fn an_expansion_adds_capacity_and_a_shrink_removes_it_without_losing_work() {
+    let seed = 13;
+    let mut t = Topology::default_regions();
+    t.add_shard(shard("a", 0, 2, 400));
+    t.add_shard(shard("b", 0, 2, 400));
+    t.add_shard(shard("c", 1, 2, 400));
+    t.add_shard(shard("d", 1, 2, 400));
+    let mut config = ClusterConfig::new(t);
+    config
+        .functions
+        .push((function("f", 0, 20, 2_000), vec![ShardId(0)]));
+    // ≈ 1.2 busy slots (60/s × 20 ms) of 2: shard a alone runs at ~60%.
+    config.sources.push(source("s", 0, 2, 60.0));
+    config.arrivals_until = secs(240);
+    config.metrics_interval = SimDuration::from_secs(1);
+    let mut s = sim(config, seed);
+    s.run_until(secs(60));
+    {
+        let (cluster, sched) = s.parts_mut();
+        cluster
+            .start_expansion(sched, FunctionId(0), ShardId(1), "scale out")
+            .expect("expansion starts");
+        assert_eq!(
+            cluster.start_expansion(sched, FunctionId(0), ShardId(1), "twice"),
+            Err(MigrationError::AlreadyPlaced(FunctionId(0), ShardId(1)))
+        );
+        // Expansions overlap; moves and shrinks wait for them.
+        cluster
+            .start_expansion(sched, FunctionId(0), ShardId(2), "scale out more")
+            .expect("a second expansion starts");
+        assert_eq!(
+            cluster.shrink_placement(sched.now(), FunctionId(0), ShardId(0), "busy"),
+            Err(MigrationError::Busy(FunctionId(0)))
+        );
+        assert_eq!(
+            cluster.start_migration(sched, FunctionId(0), ShardId(0), ShardId(3), "busy"),
+            Err(MigrationError::Busy(FunctionId(0)))
+        );
+    }
+    s.run_until(secs(90));
+    {
+        let (cluster, sched) = s.parts_mut();
+        cluster
+            .shrink_placement(sched.now(), FunctionId(0), ShardId(2), "scale in")
+            .expect("shrink");
+    }
+    s.run_until(secs(120));
+    assert_eq!(s.model().placement(FunctionId(0)), [ShardId(0), ShardId(1)]);
+    {
+        let (cluster, sched) = s.parts_mut();
+        let now = sched.now();
+        cluster
+            .shrink_placement(now, FunctionId(0), ShardId(0), "scale in")
+            .expect("shrink");
+        assert_eq!(
+            cluster.shrink_placement(now, FunctionId(0), ShardId(1), "last"),
+            Err(MigrationError::LastShard(FunctionId(0), ShardId(1)))
+        );
+    }
+    s.run_to_completion();
+    s.model_mut().close_metrics(secs(250)); // past the last delivery
+    let c = s.model();
+    let books = c.assert_conservation();
+    assert_eq!(
+        books.failed_total() + books.dropped_total(),
+        0,
+        "seed {seed}"
+    );
+    assert_eq!(c.placement(FunctionId(0)), [ShardId(1)]);
+    let (a, b) = (c.shard_series(ShardId(0)), c.shard_series(ShardId(1)));
+    // Both serve while expanded; only b after the shrink (a finishes what was in flight).
+    assert!(b.stats_over(0..60).arrivals == 0);
+    let (a_mid, b_mid) = (
+        a.stats_over(62..120).arrivals,
+        b.stats_over(62..120).arrivals,
+    );
+    assert!(
+        a_mid > 1_000 && b_mid > 1_000,
+        "seed {seed}: {a_mid} / {b_mid}"
+    );
+    assert_eq!(a.stats_over(121..240).arrivals, 0);
+    let log = c.migrations();
+    assert_eq!(
+        log.iter().map(|m| m.kind).collect::<Vec<_>>(),
+        [
+            MigrationKind::Expand,
+            MigrationKind::Expand,
+            MigrationKind::Shrink,
+            MigrationKind::Shrink
+        ]
+    );
+    assert!(log[0].completed && log[0].from == ShardId(0) && log[0].to == ShardId(1));
+    assert!(log[1].completed && log[1].to == ShardId(2));
+    assert_eq!((log[3].cost_slot_secs, log[3].start), (0.0, secs(120)));
+    // Per-function work adds up to the shards' offered work.
+    for sh in [ShardId(0), ShardId(1), ShardId(2)] {
+        let series = c.shard_series(sh);
+        let total = series.rows().last().unwrap().cumulative.offered_work_ns;
+        assert_eq!(c.function_work_ns(FunctionId(0), sh), total);
+    }
+}
+
 // ---- metrics -----------------------------------------------------------------------------------
 
 #[test]

@@ -311,6 +311,16 @@ impl ShardSeries {
             .collect()
     }
 
+    /// Offered load (work arriving over capacity) of closed interval `i`, without the rest of
+    /// [`ShardSeries::interval_stats`].
+    pub fn offered_load(&self, i: usize) -> f64 {
+        let capacity = self.interval.as_nanos() as f64 * f64::from(self.slots.max(1));
+        let before = i
+            .checked_sub(1)
+            .map_or(0, |p| self.rows[p].cumulative.offered_work_ns);
+        (self.rows[i].cumulative.offered_work_ns - before) as f64 / capacity
+    }
+
     /// Derived figures of closed interval `i`.
     pub fn interval_stats(&self, i: usize) -> IntervalStats {
         self.stats_over(i..i + 1)
@@ -418,6 +428,9 @@ pub struct IntervalStats {
 pub struct FunctionMetrics {
     /// Invocations created for it.
     pub invocations: u64,
+    /// Work those invocations asked for: slot-nanoseconds at nominal speed, counted when each
+    /// is created — demand, including work later dropped or shed before reaching a shard.
+    pub demand_work_ns: u64,
     /// Completed in time.
     pub completed: u64,
     /// Timed out.
@@ -434,6 +447,48 @@ pub struct FunctionMetrics {
     pub completed_by_shard: Vec<u64>,
     /// Invocations per version (index into the function's versions; one entry if unsplit).
     pub by_version: Vec<u64>,
+    /// How invocations ended, per metrics interval of their end time: the series an SLO
+    /// ("99% in time, per minute") is judged on.
+    pub ends: Vec<FunctionEnds>,
+}
+
+/// A function's invocations in one metrics interval: those that ended in it, and the work of
+/// those created in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FunctionEnds {
+    /// Completed in time.
+    pub in_time: u32,
+    /// Timed out, failed or dropped.
+    pub missed: u32,
+    /// Work demanded by invocations created in the interval: slot-nanoseconds at nominal speed.
+    pub demand_ns: u64,
+}
+
+impl FunctionMetrics {
+    fn interval_mut(&mut self, index: usize) -> &mut FunctionEnds {
+        if self.ends.len() <= index {
+            self.ends.resize(index + 1, FunctionEnds::default());
+        }
+        &mut self.ends[index]
+    }
+
+    /// Counts the work of an invocation created in interval `index`.
+    #[inline]
+    pub(crate) fn record_demand(&mut self, index: usize, work_ns: u64) {
+        self.demand_work_ns += work_ns;
+        self.interval_mut(index).demand_ns += work_ns;
+    }
+
+    /// Counts an invocation that ended in interval `index`.
+    #[inline]
+    pub(crate) fn record_end(&mut self, index: usize, in_time: bool) {
+        let e = self.interval_mut(index);
+        if in_time {
+            e.in_time += 1;
+        } else {
+            e.missed += 1;
+        }
+    }
 }
 
 /// Why an invocation failed.
@@ -456,9 +511,33 @@ pub enum DropReason {
     QueueFull,
 }
 
+/// What a placement change did to a function's shard set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MigrationKind {
+    /// The function left `from` for `to` (`to` replaced `from` when ready).
+    Move,
+    /// The function was added to `to`, its state copied from `from` (scale out).
+    Expand,
+    /// The function was removed from `from` (`to == from`), at once and at no cost (scale in).
+    Shrink,
+}
+
+impl MigrationKind {
+    /// The lower-case name used in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            MigrationKind::Move => "move",
+            MigrationKind::Expand => "expand",
+            MigrationKind::Shrink => "shrink",
+        }
+    }
+}
+
 /// A migration, as recorded when it finished (or started, if still running at the end).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MigrationRecord {
+    /// Move, expand or shrink.
+    pub kind: MigrationKind,
     /// When it started.
     pub start: SimTime,
     /// When the target became ready.

@@ -93,8 +93,8 @@ pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
 };
 pub use metrics::{
-    BUCKETS, DropReason, FailReason, FaultRecord, FunctionMetrics, Histogram, IntervalStats,
-    LoadPoint, MigrationRecord, ShardCounters, ShardRow, ShardSeries,
+    BUCKETS, DropReason, FailReason, FaultRecord, FunctionEnds, FunctionMetrics, Histogram,
+    IntervalStats, LoadPoint, MigrationKind, MigrationRecord, ShardCounters, ShardRow, ShardSeries,
 };
 pub use model::{
     BreakerConfig, Change, ChangeRecord, Cluster, ClusterConfig, ClusterError, ClusterEvent,

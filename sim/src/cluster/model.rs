@@ -21,8 +21,8 @@ use super::function::Version;
 use super::function::{Function, FunctionSpec, FunctionSpecError, Priority};
 use super::ids::{EventTypeId, ExchangeId, FunctionId, InvocationId, RegionId, ShardId};
 use super::metrics::{
-    DropReason, FailReason, FaultRecord, FunctionMetrics, MigrationRecord, ShardInstant,
-    ShardSeries,
+    DropReason, FailReason, FaultRecord, FunctionMetrics, MigrationKind, MigrationRecord,
+    ShardInstant, ShardSeries,
 };
 use super::policies::LeastLoaded;
 use super::routing::{ClusterView, HistorySummary, RouteRequest, RoutingPolicy, ShardLive};
@@ -354,6 +354,9 @@ pub enum MigrationError {
     /// The function is already moving.
     #[error("function {0} is already migrating")]
     Busy(FunctionId),
+    /// Removing the shard would leave the function nowhere to run.
+    #[error("shard {1} is the last available shard of function {0}")]
+    LastShard(FunctionId, ShardId),
 }
 
 /// The cluster's events: a closed set, each carrying ids only.
@@ -556,7 +559,8 @@ impl Conservation {
 #[derive(Clone, Debug)]
 struct ActiveMigration {
     record: MigrationRecord,
-    key: EventKey,
+    /// The pending `MigrationReady` (none for a shrink, which is instant).
+    key: Option<EventKey>,
 }
 
 #[derive(Clone, Debug)]
@@ -589,7 +593,10 @@ pub struct Cluster {
     invocations: Vec<Invocation>,
     free_invocations: Vec<u32>,
     migrations: Vec<ActiveMigration>,
-    migrating: Vec<bool>,
+    /// Transfers in flight per function.
+    migrating: Vec<u32>,
+    /// Cumulative offered work per function per shard (slot-ns), for the planner.
+    function_work: Vec<Vec<u64>>,
     route_sequence: Vec<u64>,
     function_routing: Vec<Option<Arc<dyn RoutingPolicy>>>,
     selection: SelectionWeights,
@@ -707,6 +714,7 @@ impl Cluster {
             free_invocations: Vec::new(),
             migrations: Vec::new(),
             migrating: Vec::new(),
+            function_work: Vec::new(),
             route_sequence: Vec::new(),
             function_routing: Vec::new(),
             selection,
@@ -978,7 +986,8 @@ impl Cluster {
         });
         self.functions.push(function);
         self.placements.push(placement);
-        self.migrating.push(false);
+        self.migrating.push(0);
+        self.function_work.push(vec![0; self.shards.len()]);
         self.route_sequence.push(0);
         self.function_routing.push(None);
         self.demotions.push(Vec::new());
@@ -1155,36 +1164,139 @@ impl Cluster {
         to: ShardId,
         reason: &str,
     ) -> Result<(), MigrationError> {
-        let now = sched.now();
-        let func = self
+        self.check_placement_change(sched.now(), f, Some(from), Some(to))?;
+        self.begin_transfer(sched, MigrationKind::Move, f, from, to, reason);
+        Ok(())
+    }
+
+    /// Starts adding shard `to` to function `f`'s placement (scale out). The state is copied
+    /// from the placed shard with the shortest round trip to `to` (the first such in placement
+    /// order); as with [`Cluster::start_migration`], one slot is reserved on both shards until
+    /// `to` is warm, and `to` takes traffic from then on. Several expansions of one function
+    /// may run at once; not while it moves.
+    pub fn start_expansion(
+        &mut self,
+        sched: &mut Scheduler<ClusterEvent>,
+        f: FunctionId,
+        to: ShardId,
+        reason: &str,
+    ) -> Result<(), MigrationError> {
+        self.check_placement_change(sched.now(), f, None, Some(to))?;
+        let to_region = self.topology.shards[to.index()].region;
+        let net = &self.topology.network;
+        let shards = &self.topology.shards;
+        let from = self.placements[f.index()]
+            .iter()
+            .copied()
+            .min_by_key(|s| net.rtt(shards[s.index()].region, to_region))
+            .ok_or(MigrationError::NotPlaced(f, to))?;
+        self.begin_transfer(sched, MigrationKind::Expand, f, from, to, reason);
+        Ok(())
+    }
+
+    /// Removes shard `shard` from function `f`'s placement at once (scale in): new events route
+    /// elsewhere, work already sent there finishes there. Refused when it would leave `f` with
+    /// no available shard.
+    pub fn shrink_placement(
+        &mut self,
+        now: SimTime,
+        f: FunctionId,
+        shard: ShardId,
+        reason: &str,
+    ) -> Result<(), MigrationError> {
+        self.check_placement_change(now, f, Some(shard), None)?;
+        let view = self.view(now);
+        if !self.placements[f.index()]
+            .iter()
+            .any(|&s| s != shard && view.is_available(s))
+        {
+            return Err(MigrationError::LastShard(f, shard));
+        }
+        self.placements[f.index()].retain(|&s| s != shard);
+        self.migrations.push(ActiveMigration {
+            record: MigrationRecord {
+                kind: MigrationKind::Shrink,
+                start: now,
+                ready: now,
+                function: f,
+                from: shard,
+                to: shard,
+                reason: reason.to_owned(),
+                cost_slot_secs: 0.0,
+                completed: true,
+            },
+            key: None,
+        });
+        Ok(())
+    }
+
+    fn check_placement_change(
+        &self,
+        now: SimTime,
+        f: FunctionId,
+        leave: Option<ShardId>,
+        join: Option<ShardId>,
+    ) -> Result<(), MigrationError> {
+        if !self
             .functions
             .get(f.index())
-            .filter(|func| func.active)
-            .ok_or(MigrationError::NoSuchFunction(f))?;
-        for s in [from, to] {
+            .is_some_and(|func| func.active)
+        {
+            return Err(MigrationError::NoSuchFunction(f));
+        }
+        for s in leave.into_iter().chain(join) {
             if s.index() >= self.shards.len() {
                 return Err(MigrationError::NoSuchShard(s));
             }
         }
         let placement = &self.placements[f.index()];
-        if !placement.contains(&from) {
+        if let Some(from) = leave
+            && !placement.contains(&from)
+        {
             return Err(MigrationError::NotPlaced(f, from));
         }
-        if placement.contains(&to) {
-            return Err(MigrationError::AlreadyPlaced(f, to));
-        }
-        if !self.view(now).is_available(to) {
-            return Err(MigrationError::TargetUnavailable(to));
-        }
-        if self.migrating[f.index()] {
+        let in_flight = || {
+            self.migrations
+                .iter()
+                .map(|m| &m.record)
+                .filter(move |r| r.function == f && r.ready == SimTime::MAX)
+        };
+        // Expansions of one function may overlap (each adds its own shard); a move or a shrink
+        // changes the shards others copy from, so it runs alone.
+        let busy = match (leave, join) {
+            (None, Some(_)) => in_flight().any(|r| r.kind != MigrationKind::Expand),
+            _ => self.migrating[f.index()] > 0,
+        };
+        if busy {
             return Err(MigrationError::Busy(f));
         }
+        if let Some(to) = join {
+            if placement.contains(&to) || in_flight().any(|r| r.to == to) {
+                return Err(MigrationError::AlreadyPlaced(f, to));
+            }
+            if !self.view(now).is_available(to) {
+                return Err(MigrationError::TargetUnavailable(to));
+            }
+        }
+        Ok(())
+    }
+
+    fn begin_transfer(
+        &mut self,
+        sched: &mut Scheduler<ClusterEvent>,
+        kind: MigrationKind,
+        f: FunctionId,
+        from: ShardId,
+        to: ShardId,
+        reason: &str,
+    ) {
+        let now = sched.now();
         let net = &self.topology.network;
         let duration = net.transfer_time(
             self.topology.shards[from.index()].region,
             self.topology.shards[to.index()].region,
-            func.spec.state_bytes,
-        ) + func.spec.warmup;
+            self.functions[f.index()].spec.state_bytes,
+        ) + self.functions[f.index()].spec.warmup;
         for s in [from, to] {
             self.advance_meter(s, now);
             self.shards[s.index()].reserved_slots += 1;
@@ -1192,9 +1304,10 @@ impl Cluster {
         }
         let index = self.migrations.len() as u32;
         let key = sched.schedule_in(duration, ClusterEvent::MigrationReady { migration: index });
-        self.migrating[f.index()] = true;
+        self.migrating[f.index()] += 1;
         self.migrations.push(ActiveMigration {
             record: MigrationRecord {
+                kind,
                 start: now,
                 ready: SimTime::MAX,
                 function: f,
@@ -1204,9 +1317,81 @@ impl Cluster {
                 cost_slot_secs: 2.0 * duration.as_secs_f64(),
                 completed: false,
             },
-            key,
+            key: Some(key),
         });
-        Ok(())
+    }
+
+    /// Whether function `f`'s traffic rises in the volatile regime: it handles events from a
+    /// regime-sensitive source, or follow-ups emitted by such a function. What an operator knows
+    /// about which feeds react to volatility, used to pre-allocate capacity when it starts.
+    pub fn regime_sensitive(&self, f: FunctionId) -> bool {
+        let mut types: Vec<EventTypeId> = Vec::new();
+        for source in self
+            .sources
+            .iter()
+            .filter(|s| s.spec.shape.regime_sensitive)
+        {
+            if !types.contains(&source.spec.event_type) {
+                types.push(source.spec.event_type);
+            }
+        }
+        // Follow-ups of sensitive functions are sensitive too; repeat until nothing is added.
+        loop {
+            let before = types.len();
+            for func in self.functions.iter().filter(|g| g.active) {
+                if types.contains(&func.spec.handles) {
+                    for e in &func.spec.emits {
+                        if !types.contains(&e.event_type) {
+                            types.push(e.event_type);
+                        }
+                    }
+                }
+            }
+            if types.len() == before {
+                break;
+            }
+        }
+        self.functions
+            .get(f.index())
+            .is_some_and(|func| types.contains(&func.spec.handles))
+    }
+
+    /// Where function `f`'s events come from: the home regions of the exchanges of the sources
+    /// that emit its event type, weighted by their base rates (summing to 1), in region order.
+    /// Empty when only follow-up events reach it.
+    pub fn origins(&self, f: FunctionId) -> Vec<(RegionId, f64)> {
+        let Some(func) = self.functions.get(f.index()) else {
+            return Vec::new();
+        };
+        let mut weights = vec![0.0; self.topology.regions.len()];
+        for src in self
+            .sources
+            .iter()
+            .filter(|s| s.spec.event_type == func.spec.handles)
+        {
+            let home = self.topology.exchanges[src.spec.exchange.index()].home;
+            weights[home.index()] += src.spec.rate_per_sec;
+        }
+        let total: f64 = weights.iter().sum();
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        weights
+            .into_iter()
+            .enumerate()
+            .filter(|(_, w)| *w > 0.0)
+            .map(|(r, w)| (RegionId(r as u16), w / total))
+            .collect()
+    }
+
+    /// Cumulative offered work (slot-nanoseconds at the shard's speed) that function `f`
+    /// delivered to shard `s`: what the planner divides a shard's load among its functions by.
+    pub fn function_work_ns(&self, f: FunctionId, s: ShardId) -> u64 {
+        self.function_work
+            .get(f.index())
+            .and_then(|w| w.get(s.index()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Routes `f`'s events with `policy` instead of the cluster's policy from now on.
@@ -1563,6 +1748,10 @@ impl Cluster {
         };
         let fm = &mut self.function_metrics[f.index()];
         fm.invocations += 1;
+        fm.record_demand(
+            (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
+            base * u64::from(r.cpu.slots()),
+        );
         fm.by_version[version as usize] += 1;
         let id = self.alloc(inv);
         let (origin, extra) = match origin {
@@ -1686,7 +1875,9 @@ impl Cluster {
         inv.run_ns = (inv.base_service_ns as f64 * st.slowdown / spec.speed) as u64;
         let c = &mut st.series.counters;
         c.arrivals += 1;
-        c.offered_work_ns += inv.run_ns * u64::from(inv.slots);
+        let work = inv.run_ns * u64::from(inv.slots);
+        c.offered_work_ns += work;
+        self.function_work[inv.function.index()][shard.index()] += work;
         if st.queued == 0 && fits(spec, st, inv) {
             self.start(id, shard, now, sched);
         } else if st.queued < spec.queue_capacity {
@@ -1747,6 +1938,10 @@ impl Cluster {
             success,
         );
         let fm = &mut self.function_metrics[f];
+        fm.record_end(
+            (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
+            success,
+        );
         if success {
             let latency = now - inv.arrived;
             st.series.counters.completed += 1;
@@ -1826,7 +2021,12 @@ impl Cluster {
         inv.reroutes += 1;
         if inv.reroutes > self.max_reroutes {
             self.totals.failed[FailReason::RerouteLimit as usize] += 1;
-            self.function_metrics[inv.function.index()].failed += 1;
+            let fm = &mut self.function_metrics[inv.function.index()];
+            fm.failed += 1;
+            fm.record_end(
+                (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
+                false,
+            );
             self.shards[from_shard.index()].series.counters.failed += 1;
             self.release(id);
             return;
@@ -1840,11 +2040,16 @@ impl Cluster {
         id: InvocationId,
         shard: Option<ShardId>,
         why: DropReason,
-        _now: SimTime,
+        now: SimTime,
     ) {
         let f = self.invocations[id.index()].function;
         self.totals.dropped[why as usize] += 1;
-        self.function_metrics[f.index()].dropped += 1;
+        let fm = &mut self.function_metrics[f.index()];
+        fm.dropped += 1;
+        fm.record_end(
+            (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
+            false,
+        );
         if let Some(s) = shard {
             self.shards[s.index()].series.counters.dropped += 1;
         }
@@ -2002,7 +2207,12 @@ impl Cluster {
             st.busy_slots -= inv.slots;
             st.memory_used_mb -= inv.memory_mb;
             st.series.counters.failed += 1;
-            self.function_metrics[inv.function.index()].failed += 1;
+            let fm = &mut self.function_metrics[inv.function.index()];
+            fm.failed += 1;
+            fm.record_end(
+                (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
+                false,
+            );
             self.totals.failed[FailReason::ShardCrashed as usize] += 1;
             self.release(id);
         }
@@ -2022,8 +2232,11 @@ impl Cluster {
         }
         for m in 0..self.migrations.len() {
             let a = &self.migrations[m];
-            if a.record.ready == SimTime::MAX && (a.record.from == shard || a.record.to == shard) {
-                sched.cancel(a.key);
+            if a.record.ready == SimTime::MAX
+                && (a.record.from == shard || a.record.to == shard)
+                && let Some(key) = a.key
+            {
+                sched.cancel(key);
                 self.finish_migration(m, now, false, sched);
             }
         }
@@ -2046,11 +2259,21 @@ impl Cluster {
         rec.completed = completed;
         rec.cost_slot_secs = 2.0 * (now - rec.start).as_secs_f64();
         let (f, from, to) = (rec.function, rec.from, rec.to);
-        self.migrating[f.index()] = false;
+        self.migrating[f.index()] -= 1;
         if completed {
             let placement = &mut self.placements[f.index()];
-            if let Some(slot) = placement.iter_mut().find(|s| **s == from) {
-                *slot = to;
+            match rec.kind {
+                MigrationKind::Move => {
+                    if let Some(slot) = placement.iter_mut().find(|s| **s == from) {
+                        *slot = to;
+                    }
+                }
+                MigrationKind::Expand => {
+                    if !placement.contains(&to) {
+                        placement.push(to);
+                    }
+                }
+                MigrationKind::Shrink => unreachable!("a shrink never has a pending transfer"),
             }
         }
         for s in [from, to] {
