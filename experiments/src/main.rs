@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod bench;
+mod compare;
 mod forecast;
 mod output;
 mod run;
@@ -49,9 +50,51 @@ enum Command {
     Train(TrainArgs),
     /// Score a model and the baselines on held-out seeds and scenarios, or on a series of yours.
     Evaluate(EvaluateArgs),
+    /// Compare migration policies (static, reactive, predictive, oracle, performance) on
+    /// paired seeds: per-run results, plan scores, and a table with bootstrap intervals.
+    Compare(CompareArgs),
     /// Measure throughput against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Built-in scenario names or files.
+    #[arg(required = true)]
+    scenarios: Vec<String>,
+    /// Seeds, an inclusive range A..B; every policy runs on every seed (paired).
+    #[arg(long, default_value = "1..30", value_parser = forecast::parse_seeds)]
+    seeds: forecast::Seeds,
+    /// Migration policies, comma-separated: static, reactive, predictive, oracle, performance.
+    #[arg(
+        long,
+        default_value = "static,reactive,predictive,oracle",
+        value_delimiter = ','
+    )]
+    policies: Vec<String>,
+    /// The policy every other is paired against.
+    #[arg(long, default_value = "reactive")]
+    reference: String,
+    /// Forecaster for `predictive` (default: train one on seeds after the compared ones).
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
+    /// Seeds the forecaster is trained on when no --model is given (default: the 4 seeds
+    /// after the last compared one).
+    #[arg(long, value_parser = forecast::parse_seeds)]
+    train_seeds: Option<forecast::Seeds>,
+    /// Routing policy (default: each scenario's).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(POLICY_NAMES))]
+    routing: Option<String>,
+    /// Simulated time per run (default: each scenario's), e.g. 2h.
+    #[arg(long, value_parser = units::parse_positive_duration)]
+    duration: Option<SimDuration>,
+    /// Do not score plans by forking (faster; no calibration figures).
+    #[arg(long)]
+    no_score: bool,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "results/compare")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +276,7 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Dataset(args)) => dataset(&args),
         Some(Command::Train(args)) => train(&args),
         Some(Command::Evaluate(args)) => evaluate(&args),
+        Some(Command::Compare(args)) => compare_policies(&args).map(|_| ()),
         Some(Command::Bench(BenchCommand::Phold(args))) => bench_phold(&args),
         Some(Command::Bench(BenchCommand::Cluster(args))) => bench_cluster(&args),
         None => default_run(),
@@ -475,6 +519,111 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
         output::write_atomic(path, &serde_json::to_vec_pretty(&body)?)?;
     }
     Ok(())
+}
+
+/// Trains the forecaster `compare` uses when none is given, on seeds disjoint from the
+/// compared ones.
+fn train_for_compare(
+    scenarios: &[scenario::Scenario],
+    seeds: &[u64],
+    duration: Option<SimDuration>,
+) -> Result<shardsim_model::Model> {
+    let horizon = SimDuration::from_mins(15);
+    let bar = progress(scenarios.len() * seeds.len(), "training data");
+    let runs = forecast::collect(scenarios, seeds, duration, horizon, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let interval = scenarios[0].metrics_interval;
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let rows: Vec<_> = runs.into_iter().flat_map(|r| r.rows).collect();
+    forecast::train(
+        &rows,
+        (horizon.as_nanos() / interval.as_nanos()) as usize,
+        interval.as_secs_f64(),
+        shardsim_model::TrainConfig::default(),
+        format!(
+            "scenarios {} seeds {}..{}",
+            names.join(","),
+            seeds.first().copied().unwrap_or(0),
+            seeds.last().copied().unwrap_or(0)
+        ),
+    )
+}
+
+/// `shardsim compare`: returns the comparison it wrote.
+fn compare_policies(args: &CompareArgs) -> Result<Vec<compare::ScenarioComparison>> {
+    compare::check_policies(&args.policies)?;
+    if !args.policies.contains(&args.reference) {
+        anyhow::bail!(
+            "--reference {} is not among --policies {}",
+            args.reference,
+            args.policies.join(",")
+        );
+    }
+    let scenarios = load_all(&args.scenarios)?;
+    let seeds = &args.seeds.0;
+    let model = if !args.policies.iter().any(|p| p == "predictive") {
+        None
+    } else if let Some(path) = &args.model {
+        let m = forecast::load_model(path)?;
+        println!("forecaster: {} ({})", path.display(), m.metadata.source);
+        Some(m)
+    } else {
+        let last = seeds.last().copied().unwrap_or(0);
+        let train_seeds = args
+            .train_seeds
+            .clone()
+            .map(|s| s.0)
+            .unwrap_or_else(|| (last + 1..=last + 4).collect());
+        if let Some(s) = train_seeds.iter().find(|s| seeds.contains(s)) {
+            anyhow::bail!("training seed {s} is also compared: the seeds must be disjoint");
+        }
+        println!(
+            "no --model given: training one on seeds {}..{} (disjoint from the compared seeds)",
+            train_seeds.first().copied().unwrap_or(0),
+            train_seeds.last().copied().unwrap_or(0)
+        );
+        let m = train_for_compare(&scenarios, &train_seeds, args.duration)?;
+        println!("forecaster: {:?}, {}", m.kind, m.metadata.source);
+        Some(m)
+    };
+    let jobs: Vec<compare::Job<'_>> = scenarios
+        .iter()
+        .flat_map(|sc| {
+            seeds.iter().flat_map(move |&seed| {
+                args.policies.iter().map(move |p| compare::Job {
+                    scenario: sc,
+                    seed,
+                    policy: p.clone(),
+                    routing: args.routing.clone().unwrap_or_else(|| sc.routing.clone()),
+                    duration: args.duration.unwrap_or(sc.duration),
+                })
+            })
+        })
+        .collect();
+    let bar = progress(jobs.len(), "comparing");
+    let done = compare::run_all(&jobs, model.as_ref(), !args.no_score, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let (results, plans): (Vec<_>, Vec<_>) = done.into_iter().unzip();
+    let plans: Vec<compare::PlanRow> = plans.into_iter().flatten().collect();
+    let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+    let comparison = compare::compare(&results, &names, &args.policies, &args.reference);
+    let meta = serde_json::json!({
+        "scenarios": names,
+        "seeds": [seeds.first(), seeds.last()],
+        "policies": args.policies,
+        "reference": args.reference,
+        "duration_secs": args.duration.map(|d| d.as_secs_f64()),
+        "forecaster": model.as_ref().map(|m| m.metadata.source.clone()),
+        "plans_scored": !args.no_score,
+    });
+    compare::write(&args.out, meta, &results, &plans, &comparison)?;
+    print!("{}", compare::render(&comparison));
+    println!(
+        "
+results in {}/",
+        args.out.display()
+    );
+    Ok(comparison)
 }
 
 fn validate(name: &str) -> Result<()> {

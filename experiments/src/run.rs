@@ -635,6 +635,36 @@ pub fn write_results(
         )?,
     )?;
 
+    let interval_s = c.metrics_interval().as_secs_f64();
+    let function_intervals = c.function_metrics().iter().enumerate().flat_map(|(f, m)| {
+        let name = c.functions()[f].spec.name.clone();
+        m.ends.iter().enumerate().map(move |(i, e)| {
+            let ended = e.in_time + e.missed;
+            vec![
+                i.to_string(),
+                f6(i as f64 * interval_s),
+                name.clone(),
+                e.in_time.to_string(),
+                e.missed.to_string(),
+                u8::from(f64::from(e.missed) > 0.01 * f64::from(ended)).to_string(),
+            ]
+        })
+    });
+    put(
+        "function_metrics.csv",
+        csv_bytes(
+            &[
+                "interval",
+                "start_s",
+                "function",
+                "in_time",
+                "missed",
+                "slo_violated",
+            ],
+            function_intervals,
+        )?,
+    )?;
+
     let migrations = c.migrations().into_iter().map(|m| {
         vec![
             f6(m.start.as_secs_f64()),
@@ -643,6 +673,7 @@ pub fn write_results(
             } else {
                 f6(m.ready.as_secs_f64())
             },
+            m.kind.name().to_owned(),
             c.function(m.function).spec.name.clone(),
             topo.shards[m.from.index()].name.clone(),
             topo.shards[m.to.index()].name.clone(),
@@ -657,6 +688,7 @@ pub fn write_results(
             &[
                 "start_s",
                 "ready_s",
+                "kind",
                 "function",
                 "from",
                 "to",

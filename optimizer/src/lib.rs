@@ -1,8 +1,20 @@
 //! # shardsim-optimizer: migration planning
 //!
-//! This crate will turn load forecasts into pre-emptive migration plans and score each plan by
-//! forking the simulation (see `ARCHITECTURE.md`). It depends on `model` and has no public items
-//! yet: the planner is tracked as its own issue and lands here whole.
+//! TODO docs
 #![warn(missing_docs)]
 
+pub mod driver;
+pub mod estimate;
+pub mod outcome;
+pub mod plan;
+pub mod policies;
+
+pub use driver::{DriveConfig, Driver, Forecaster, PlanRecord};
+pub use outcome::{Outcome, SLO_MISS_SHARE, Scored};
+pub use plan::{Action, Plan, PlannedAction, Trigger};
+pub use policies::{
+    ConfigError, ForecastNeed, MIGRATION_POLICIES, MigrationPolicy, PerformanceBased, PlanInput,
+    Planner, PlannerConfig, Reactive, Static, policy_by_name,
+};
 pub use shardsim_model as model;
+pub use shardsim_model::sim;

@@ -1,0 +1,289 @@
+//! Runs a simulation under a migration policy: plans on the policy's clock, executes plans after
+//! their lead time, and scores each plan by forking.
+
+use shardsim_model::Model;
+use shardsim_model::features;
+use shardsim_sim::cluster::{Cluster, ShardId};
+use shardsim_sim::{SimDuration, SimTime, Simulation};
+
+use crate::estimate::{RecentLoad, WorkSnapshot};
+use crate::outcome::{Outcome, Scored};
+use crate::plan::Plan;
+use crate::policies::{ForecastNeed, MigrationPolicy, PlanInput};
+
+/// Where forecasts come from for policies that need them.
+#[derive(Clone, Copy, Debug)]
+pub enum Forecaster<'a> {
+    /// No forecaster: policies that need one see the recent load (persistence).
+    Persistence,
+    /// A trained model (before it has a full feature window, persistence).
+    Model(&'a Model),
+    /// The true future: a look-ahead fork without the new plan, averaged over the window the
+    /// plan would be in force (lead time to horizon).
+    Oracle,
+}
+
+/// Driver settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DriveConfig {
+    /// Score every non-empty plan by forking (two extra runs over its window).
+    pub score_plans: bool,
+    /// Load above which load counts as excess in outcomes.
+    pub overload: f64,
+    /// The window the recent per-function mix of each shard's load is measured over.
+    pub mix_window: SimDuration,
+}
+
+impl Default for DriveConfig {
+    fn default() -> Self {
+        DriveConfig {
+            score_plans: true,
+            overload: 0.8,
+            mix_window: SimDuration::from_mins(5),
+        }
+    }
+}
+
+/// A plan and what became of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanRecord {
+    /// The plan.
+    pub plan: Plan,
+    /// Actions the cluster started when the plan ran.
+    pub started: u32,
+    /// Actions it refused (function busy, target gone, …).
+    pub refused: u32,
+    /// The fork comparison, when scoring is on.
+    pub score: Option<Scored>,
+}
+
+/// Drives one simulation under one policy.
+#[derive(Debug)]
+pub struct Driver<'a> {
+    policy: &'a dyn MigrationPolicy,
+    forecaster: Forecaster<'a>,
+    config: DriveConfig,
+    declared: Vec<Vec<ShardId>>,
+    /// Work snapshots of the ticks inside the mix window, oldest first.
+    snapshots: Vec<WorkSnapshot>,
+    next_tick: SimTime,
+    /// Plans waiting for their execution time, in order; the index into `records`.
+    pending: Vec<(Plan, usize)>,
+    records: Vec<PlanRecord>,
+}
+
+/// Runs `sim` to `until`, starting every pending plan due in `[now, until)` at its time (as the
+/// driver does: events at that instant first, then the plan).
+fn advance(sim: &mut Simulation<Cluster>, policy: &str, pending: &[&Plan], until: SimTime) {
+    let start = sim.now();
+    for plan in pending
+        .iter()
+        .filter(|p| p.execute_at >= start && p.execute_at < until)
+    {
+        sim.run_until(plan.execute_at);
+        let (cluster, sched) = sim.parts_mut();
+        plan.apply(policy, cluster, sched);
+    }
+    sim.run_until(until);
+}
+
+impl<'a> Driver<'a> {
+    /// A driver for `sim` from its current time; the current placements count as declared.
+    pub fn new(
+        sim: &Simulation<Cluster>,
+        policy: &'a dyn MigrationPolicy,
+        forecaster: Forecaster<'a>,
+        config: DriveConfig,
+    ) -> Driver<'a> {
+        let c = sim.model();
+        let interval = policy.interval();
+        Driver {
+            policy,
+            forecaster,
+            config,
+            declared: (0..c.functions().len() as u32)
+                .map(|f| c.placement(shardsim_sim::cluster::FunctionId(f)).to_vec())
+                .collect(),
+            snapshots: vec![WorkSnapshot::take(c, sim.now())],
+            next_tick: if interval == SimDuration::ZERO {
+                SimTime::MAX
+            } else {
+                sim.now() + interval
+            },
+            pending: Vec::new(),
+            records: Vec::new(),
+        }
+    }
+
+    /// Advances `sim` to `until`, executing due plans, then planning, at each tick.
+    pub fn run_until(&mut self, sim: &mut Simulation<Cluster>, until: SimTime) {
+        loop {
+            let next_exec = self
+                .pending
+                .first()
+                .map_or(SimTime::MAX, |p| p.0.execute_at);
+            let t = next_exec.min(self.next_tick).min(until);
+            sim.run_until(t);
+            while self.pending.first().is_some_and(|p| p.0.execute_at <= t) {
+                let (plan, index) = self.pending.remove(0);
+                let (cluster, sched) = sim.parts_mut();
+                let (started, refused) = plan.apply(self.policy.name(), cluster, sched);
+                self.records[index].started = started;
+                self.records[index].refused = refused;
+            }
+            if self.next_tick <= t {
+                self.plan_now(sim);
+                self.next_tick += self.policy.interval();
+            }
+            if t >= until {
+                break;
+            }
+        }
+    }
+
+    /// One planning step at `sim.now()`: forecast, plan, score. Urgent actions form a plan that
+    /// starts at once, the others one that runs after the policy's lead time. Returns the plans
+    /// made (none when the policy did nothing).
+    pub fn plan_now(&mut self, sim: &mut Simulation<Cluster>) -> Vec<Plan> {
+        let now = sim.now();
+        sim.model_mut().close_metrics(now);
+        let snapshot = WorkSnapshot::take(sim.model(), now);
+        let window_start = SimTime::from_nanos(
+            now.as_nanos()
+                .saturating_sub(self.config.mix_window.as_nanos()),
+        );
+        // Keep the newest snapshot at or before the window's start, and everything after it.
+        let keep_from = self
+            .snapshots
+            .iter()
+            .rposition(|s| s.at <= window_start)
+            .unwrap_or(0);
+        self.snapshots.drain(..keep_from);
+        let load = snapshot.load_since(&self.snapshots[0], sim.model());
+        let recent = load.demand();
+        self.snapshots.push(snapshot);
+        let forecast = match self.policy.needs(now) {
+            ForecastNeed::Nothing => None,
+            ForecastNeed::Horizon => Some(self.forecast(sim, &recent, &load)),
+        };
+        let migrations = sim.model().migrations();
+        let actions = self.policy.plan(&PlanInput {
+            cluster: sim.model(),
+            now,
+            recent: &recent,
+            forecast: forecast.as_deref(),
+            declared: &self.declared,
+            migrations: &migrations,
+        });
+        let (urgent, later): (Vec<_>, Vec<_>) = actions.into_iter().partition(|a| a.urgent);
+        let plans: Vec<Plan> = [(urgent, now), (later, now + self.policy.lead_time())]
+            .into_iter()
+            .filter(|(actions, _)| !actions.is_empty())
+            .map(|(actions, execute_at)| Plan {
+                made_at: now,
+                execute_at,
+                actions,
+            })
+            .collect();
+        for plan in &plans {
+            let score = self.config.score_plans.then(|| self.score(sim, plan));
+            self.records.push(PlanRecord {
+                plan: plan.clone(),
+                started: 0,
+                refused: 0,
+                score,
+            });
+            let index = self.records.len() - 1;
+            if plan.execute_at <= now {
+                let (cluster, sched) = sim.parts_mut();
+                let (started, refused) = plan.apply(self.policy.name(), cluster, sched);
+                self.records[index].started = started;
+                self.records[index].refused = refused;
+            } else {
+                let at = self
+                    .pending
+                    .partition_point(|p| p.0.execute_at <= plan.execute_at);
+                self.pending.insert(at, (plan.clone(), index));
+            }
+        }
+        plans
+    }
+
+    /// Expected load per shard over the horizon, demand included.
+    fn forecast(
+        &self,
+        sim: &Simulation<Cluster>,
+        recent: &[Vec<f64>],
+        load: &RecentLoad,
+    ) -> Vec<f64> {
+        let c = sim.model();
+        let totals = |by_function: &[Vec<f64>]| -> Vec<f64> {
+            (0..c.topology().shards.len())
+                .map(|s| by_function.iter().map(|f| f[s]).sum())
+                .collect()
+        };
+        match self.forecaster {
+            Forecaster::Persistence => totals(recent),
+            Forecaster::Model(model) => {
+                match features::latest(c, model.horizon_intervals as usize) {
+                    Some((_, rows)) => {
+                        let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+                        // The model forecasts delivered load; demand that is not getting
+                        // through (shed, dropped) is added as it is now.
+                        model
+                            .predict(&refs)
+                            .into_iter()
+                            .zip(load.unserved_by_shard())
+                            .map(|(x, u)| x.max(0.0) + u)
+                            .collect()
+                    }
+                    None => totals(recent),
+                }
+            }
+            Forecaster::Oracle => {
+                let now = sim.now();
+                let (from, to) = (now + self.policy.lead_time(), now + self.policy.horizon());
+                let mut fork = sim.clone();
+                let pending: Vec<&Plan> = self.pending.iter().map(|p| &p.0).collect();
+                advance(&mut fork, self.policy.name(), &pending, from);
+                let start = WorkSnapshot::take(fork.model(), from);
+                advance(&mut fork, self.policy.name(), &pending, to);
+                let end = WorkSnapshot::take(fork.model(), to);
+                totals(&end.load_since(&start, fork.model()).demand())
+            }
+        }
+    }
+
+    /// Forks twice from now — with `plan` and without — and measures both over the window the
+    /// plan is meant for (its execution to one horizon later). Plans already queued run in both.
+    pub fn score(&self, sim: &Simulation<Cluster>, plan: &Plan) -> Scored {
+        let end = plan.execute_at + self.policy.horizon().max(self.policy.interval());
+        let others: Vec<&Plan> = self.pending.iter().map(|p| &p.0).collect();
+        let run = |with: bool| {
+            let mut fork = sim.clone();
+            let mut plans = others.clone();
+            if with {
+                let at = plans.partition_point(|p| p.execute_at <= plan.execute_at);
+                plans.insert(at, plan);
+            }
+            advance(&mut fork, self.policy.name(), &plans, end);
+            fork.model_mut().close_metrics(end);
+            Outcome::measure(fork.model(), plan.execute_at..end, self.config.overload)
+        };
+        Scored {
+            predicted: plan.predicted_benefit(),
+            with_plan: run(true),
+            without_plan: run(false),
+        }
+    }
+
+    /// Every non-empty plan so far, with what became of it.
+    pub fn records(&self) -> &[PlanRecord] {
+        &self.records
+    }
+
+    /// The declared placements (as at the start).
+    pub fn declared(&self) -> &[Vec<ShardId>] {
+        &self.declared
+    }
+}

@@ -1,0 +1,318 @@
+//! What the planner believes about the next horizon, and what an action would change.
+//!
+//! A shard's load is the sum of its functions' contributions. The contribution of function `f`
+//! on shard `s` comes from the work `f` delivered to `s` over the recent window
+//! ([`Cluster::function_work_ns`]); under a forecast, every contribution on `s` is scaled by
+//! `forecast[s] / recent[s]`, so the forecast stays the total and the mix stays the observed one.
+//! An action moves contributions between shards, converted by capacity (slots × speed):
+//!
+//! * **expand** `f` onto `t`: each of `f`'s `n` shards keeps `n/(n+1)` of its part (the key
+//!   spread of hash routing is kept), `t` gets the mean part;
+//! * **move** `f` from `s` to `t`: `s`'s part goes to `t`;
+//! * **shrink** `f` off `s`: `s`'s part spreads over the others in proportion.
+//!
+//! Benefit is measured in *excess-load minutes*: Σ over shards of `max(0, load − threshold)`,
+//! times the minutes of the horizon, before minus after. The realised counterpart is measured the
+//! same way on the simulated outcome ([`crate::outcome`]), which is what calibration compares.
+
+use shardsim_sim::cluster::{Cluster, FunctionId, ShardBy, ShardId};
+use shardsim_sim::{SimDuration, SimTime};
+
+use crate::plan::Action;
+
+/// Per-shard loads and per-function contributions for one planning step.
+#[derive(Clone, Debug)]
+pub struct LoadPicture {
+    /// Expected load per shard over the horizon.
+    pub load: Vec<f64>,
+    /// `contribution[f][s]`: function `f`'s part of `load[s]`.
+    pub contribution: Vec<Vec<f64>>,
+    /// Capacity per shard: cpu slots × speed.
+    pub capacity: Vec<f64>,
+}
+
+impl LoadPicture {
+    /// Builds the picture from recent contributions, scaled to `expected` per shard if given.
+    pub fn new(cluster: &Cluster, recent: &[Vec<f64>], expected: Option<&[f64]>) -> LoadPicture {
+        let shards = cluster.topology().shards.len();
+        let capacity = cluster
+            .topology()
+            .shards
+            .iter()
+            .map(|s| f64::from(s.cpu_slots.max(1)) * s.speed)
+            .collect();
+        let recent_total: Vec<f64> = (0..shards)
+            .map(|s| recent.iter().map(|f| f[s]).sum())
+            .collect();
+        let load = match expected {
+            Some(e) => e.iter().map(|x| x.max(0.0)).collect(),
+            None => recent_total.clone(),
+        };
+        let contribution = recent
+            .iter()
+            .map(|f| {
+                (0..shards)
+                    .map(|s| {
+                        if recent_total[s] > 1e-12 {
+                            f[s] * load[s] / recent_total[s]
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        LoadPicture {
+            load,
+            contribution,
+            capacity,
+        }
+    }
+
+    /// The load changes an action would make, as (shard, Δload) pairs.
+    pub fn effect(&self, cluster: &Cluster, action: &Action) -> Vec<(ShardId, f64)> {
+        let c = &self.contribution[action.function().index()];
+        let placement = cluster.placement(action.function());
+        match *action {
+            Action::Expand { to, .. } => {
+                let n = placement.len() as f64;
+                let work: f64 = placement
+                    .iter()
+                    .map(|p| c[p.index()] * self.capacity[p.index()])
+                    .sum();
+                let mut out: Vec<(ShardId, f64)> = placement
+                    .iter()
+                    .map(|&p| (p, -c[p.index()] / (n + 1.0)))
+                    .collect();
+                out.push((to, work / (n + 1.0) / self.capacity[to.index()]));
+                out
+            }
+            Action::Move { from, to, .. } => {
+                let part = c[from.index()];
+                vec![
+                    (from, -part),
+                    (
+                        to,
+                        part * self.capacity[from.index()] / self.capacity[to.index()],
+                    ),
+                ]
+            }
+            Action::Shrink { shard, .. } => {
+                let moved = c[shard.index()] * self.capacity[shard.index()];
+                let rest: f64 = placement
+                    .iter()
+                    .filter(|&&p| p != shard)
+                    .map(|p| c[p.index()] * self.capacity[p.index()])
+                    .sum();
+                let others = placement.iter().filter(|&&p| p != shard).count() as f64;
+                let mut out = vec![(shard, -c[shard.index()])];
+                for &p in placement.iter().filter(|&&p| p != shard) {
+                    // In proportion to the work each already takes (evenly if none does).
+                    let share = if rest > 1e-12 {
+                        c[p.index()] * self.capacity[p.index()] / rest
+                    } else {
+                        1.0 / others
+                    };
+                    out.push((p, moved * share / self.capacity[p.index()]));
+                }
+                out
+            }
+        }
+    }
+
+    /// Applies an accepted action's effect, so later choices in the same plan see it.
+    pub fn commit(&mut self, cluster: &Cluster, action: &Action) {
+        let f = action.function().index();
+        for (s, d) in self.effect(cluster, action) {
+            self.load[s.index()] = (self.load[s.index()] + d).max(0.0);
+            self.contribution[f][s.index()] = (self.contribution[f][s.index()] + d).max(0.0);
+        }
+    }
+
+    /// Excess-load minutes avoided by `effect` over `minutes` (negative: added).
+    pub fn benefit(&self, effect: &[(ShardId, f64)], threshold: f64, minutes: f64) -> f64 {
+        let excess = |l: f64| (l - threshold).max(0.0);
+        effect
+            .iter()
+            .map(|&(s, d)| excess(self.load[s.index()]) - excess(self.load[s.index()] + d))
+            .sum::<f64>()
+            * minutes
+    }
+}
+
+/// What a placement change costs, in the benefit's unit: the transfer keeps one slot busy on
+/// each side (slot-minutes over each shard's slots) plus a fixed `disruption` per action.
+pub fn migration_cost(cluster: &Cluster, action: &Action, disruption: f64) -> f64 {
+    let topo = cluster.topology();
+    let f = cluster.function(action.function());
+    let (from, to) = match *action {
+        Action::Move { from, to, .. } => (from, to),
+        Action::Expand { to, .. } => {
+            let source = cluster
+                .placement(action.function())
+                .iter()
+                .copied()
+                .min_by_key(|p| {
+                    topo.network.rtt(
+                        topo.shards[p.index()].region,
+                        topo.shards[to.index()].region,
+                    )
+                })
+                .unwrap_or(to);
+            (source, to)
+        }
+        Action::Shrink { .. } => return disruption,
+    };
+    let duration: SimDuration = topo.network.transfer_time(
+        topo.shards[from.index()].region,
+        topo.shards[to.index()].region,
+        f.spec.state_bytes,
+    ) + f.spec.warmup;
+    let minutes = duration.as_secs_f64() / 60.0;
+    let slots = |s: ShardId| f64::from(topo.shards[s.index()].cpu_slots.max(1));
+    minutes * (1.0 / slots(from) + 1.0 / slots(to)) + disruption
+}
+
+/// Whether routing would send `function`'s events to `target` the way it sends them to
+/// `like` (a shard of its placement): targets must share the tags its `shard_by` filters on —
+/// a primary protocol of `like` for protocol routing, `like`'s risk tier for risk and amount
+/// routing, `like`'s region for region routing; key, round-robin and load routing take any
+/// shard. Also: available, not already placed, and enough memory for one invocation.
+pub fn can_host(
+    cluster: &Cluster,
+    now: SimTime,
+    function: FunctionId,
+    like: ShardId,
+    target: ShardId,
+) -> bool {
+    let view = cluster.view(now);
+    let topo = cluster.topology();
+    let f = cluster.function(function);
+    let (l, t) = (&topo.shards[like.index()], &topo.shards[target.index()]);
+    if cluster.placement(function).contains(&target)
+        || !view.is_available(target)
+        || t.memory_mb < f.spec.resources.memory_mb
+    {
+        return false;
+    }
+    match f.spec.shard_by {
+        ShardBy::Protocol(_) => {
+            l.tags.protocols.is_empty()
+                || l.tags
+                    .protocols
+                    .iter()
+                    .any(|p| t.tags.protocols.contains(p) || t.tags.secondary_protocols.contains(p))
+        }
+        ShardBy::RiskLevel | ShardBy::AmountRange => t.tags.risk_tier == l.tags.risk_tier,
+        ShardBy::Region => t.region == l.region,
+        ShardBy::TradingPair | ShardBy::UserId | ShardBy::RoundRobin | ShardBy::LeastLoaded => true,
+    }
+}
+
+/// Cumulative per-function work at one instant — delivered per shard, and demanded — whose
+/// difference between two instants is the recent load a [`LoadPicture`] starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkSnapshot {
+    /// When it was taken.
+    pub at: SimTime,
+    delivered: Vec<Vec<u64>>,
+    demanded: Vec<u64>,
+}
+
+/// Per function per shard, the load delivered over a window, and the demand that never reached
+/// a shard (dropped for want of one, or shed by open circuit breakers) spread evenly over the
+/// function's shards: what the shards would have carried.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecentLoad {
+    /// `delivered[f][s]`: work function `f` delivered to shard `s`, over its capacity.
+    pub delivered: Vec<Vec<f64>>,
+    /// `unserved[f][s]`: `f`'s undelivered demand attributed to shard `s`, over its capacity.
+    pub unserved: Vec<Vec<f64>>,
+}
+
+impl RecentLoad {
+    /// Delivered plus unserved, per function per shard.
+    pub fn demand(&self) -> Vec<Vec<f64>> {
+        self.delivered
+            .iter()
+            .zip(&self.unserved)
+            .map(|(d, u)| d.iter().zip(u).map(|(a, b)| a + b).collect())
+            .collect()
+    }
+
+    /// Per shard, the unserved load attributed to it.
+    pub fn unserved_by_shard(&self) -> Vec<f64> {
+        let shards = self.unserved.first().map_or(0, Vec::len);
+        (0..shards)
+            .map(|s| self.unserved.iter().map(|f| f[s]).sum())
+            .collect()
+    }
+}
+
+impl WorkSnapshot {
+    /// The cluster's cumulative work now.
+    pub fn take(cluster: &Cluster, at: SimTime) -> WorkSnapshot {
+        let shards = cluster.topology().shard_ids().collect::<Vec<_>>();
+        WorkSnapshot {
+            at,
+            delivered: (0..cluster.functions().len())
+                .map(|f| {
+                    shards
+                        .iter()
+                        .map(|&s| cluster.function_work_ns(FunctionId(f as u32), s))
+                        .collect()
+                })
+                .collect(),
+            demanded: cluster
+                .function_metrics()
+                .iter()
+                .map(|m| m.demand_work_ns)
+                .collect(),
+        }
+    }
+
+    /// The load between `earlier` and `self`. Functions registered since `earlier` count from
+    /// zero; undelivered demand is spread over each function's current placement.
+    pub fn load_since(&self, earlier: &WorkSnapshot, cluster: &Cluster) -> RecentLoad {
+        let span = self
+            .at
+            .saturating_duration_since(earlier.at)
+            .as_nanos()
+            .max(1) as f64;
+        let shards = &cluster.topology().shards;
+        let capacity = |s: usize| f64::from(shards[s].cpu_slots.max(1)) * span;
+        let mut delivered = Vec::with_capacity(self.delivered.len());
+        let mut unserved = Vec::with_capacity(self.delivered.len());
+        for (f, now) in self.delivered.iter().enumerate() {
+            let mut nominal = 0.0;
+            let d: Vec<f64> = now
+                .iter()
+                .enumerate()
+                .map(|(s, &w)| {
+                    let work = (w - earlier.delivered.get(f).map_or(0, |v| v[s])) as f64;
+                    // Delivered work is at the shard's speed; demand at nominal speed.
+                    nominal += work * shards[s].speed;
+                    work / capacity(s)
+                })
+                .collect();
+            let asked = (self.demanded[f] - earlier.demanded.get(f).copied().unwrap_or(0)) as f64;
+            // Work in the network when a snapshot is taken shows as a small positive or
+            // negative difference; only a shortfall beyond it is unserved.
+            let missing = (asked - nominal).max(0.0);
+            let placement = cluster.placement(FunctionId(f as u32));
+            let mut u = vec![0.0; now.len()];
+            if missing > 0.0 && !placement.is_empty() {
+                let each = missing / placement.len() as f64;
+                for p in placement {
+                    u[p.index()] = each / shards[p.index()].speed / capacity(p.index());
+                }
+            }
+            delivered.push(d);
+            unserved.push(u);
+        }
+        RecentLoad {
+            delivered,
+            unserved,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Policies against the simulated outcome: forks, the oracle, pre-allocation, determinism.
+
+use std::sync::Arc;
+
+use shardsim_optimizer::sim::cluster::*;
+use shardsim_optimizer::sim::{SimDuration, SimTime, Simulation};
+use shardsim_optimizer::{
+    DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, Plan, Planner, PlannerConfig,
+    Reactive, Static,
+};
+
+const HOT: usize = 4;
+const SPARE: usize = 4;
+
+/// A pool of four 4-slot shards running one regime-sensitive function at about half load when
+/// calm and at full load when volatile (×2), and four idle shards beside it, all in the region
+/// of the exchange the events come from.
+fn surge_config(hours: u64) -> ClusterConfig {
+    let mut t = Topology::default_regions();
+    let home = t.exchanges[0].home;
+    for i in 0..HOT + SPARE {
+        t.add_shard(ShardSpec {
+            name: format!("s{i}"),
+            region: home,
+            cpu_slots: 4,
+            speed: 1.0,
+            memory_mb: 8_192,
+            queue_capacity: 400,
+            tags: ShardTags::default(),
+        });
+    }
+    let mut c = ClusterConfig::new(t);
+    c.functions.push((
+        FunctionSpec {
+            name: "scanner".into(),
+            handles: EventTypeId(0),
+            shard_by: ShardBy::TradingPair,
+            resources: Resources {
+                cpu: CpuClass::Low,
+                memory_mb: 64,
+                priority: Priority::High,
+                timeout: SimDuration::from_millis(1_000),
+            },
+            service: ServiceTime::LogNormal {
+                mean: SimDuration::from_millis(100),
+                cv: 0.5,
+            },
+            state_bytes: 50e6,
+            warmup: SimDuration::from_secs(2),
+            versions: Vec::new(),
+            emits: Vec::new(),
+        },
+        (0..HOT as u32).map(ShardId).collect(),
+    ));
+    c.sources.push(PoissonSource {
+        name: "prices".into(),
+        event_type: EventTypeId(0),
+        exchange: ExchangeId(0),
+        rate_per_sec: 85.0,
+        protocol: None,
+        risk: RiskLevel::Low,
+        urgency: Urgency::Normal,
+        trading_pairs: 2_000,
+        users: 100,
+        trade_size: TradeSize {
+            min_usd: 10.0,
+            shape: 2.0,
+        },
+        shape: RateShape {
+            regime_sensitive: true,
+            ..RateShape::default()
+        },
+    });
+    c.regime = Some(RegimeConfig {
+        calm_mean: SimDuration::from_mins(40),
+        volatile_mean: SimDuration::from_mins(25),
+        volatile_multiplier: 2.0,
+        start_volatile: false,
+    });
+    c.arrivals_until = SimTime::ZERO + SimDuration::from_mins(60 * hours);
+    c.metrics_interval = SimDuration::from_mins(1);
+    c
+}
+
+fn sim(seed: u64, hours: u64) -> Simulation<Cluster> {
+    Cluster::simulation(surge_config(hours), seed, Arc::new(LeastLoaded)).expect("valid config")
+}
+
+struct Ran {
+    outcome: Outcome,
+    migrations: Vec<MigrationRecord>,
+    sim: Simulation<Cluster>,
+}
+
+fn run(policy: &dyn MigrationPolicy, forecaster: Forecaster<'_>, seed: u64, hours: u64) -> Ran {
+    let mut s = sim(seed, hours);
+    let end = SimTime::ZERO + SimDuration::from_mins(60 * hours);
+    let mut driver = Driver::new(
+        &s,
+        policy,
+        forecaster,
+        DriveConfig {
+            score_plans: false,
+            ..DriveConfig::default()
+        },
+    );
+    driver.run_until(&mut s, end);
+    s.model_mut().close_metrics(end);
+    let outcome = Outcome::measure(s.model(), SimTime::ZERO..end, 0.8);
+    let migrations = s.model().migrations();
+    s.run_to_completion();
+    s.model().assert_conservation();
+    Ran {
+        outcome,
+        migrations,
+        sim: s,
+    }
+}
+
+fn first_onset(s: &Simulation<Cluster>) -> Option<SimTime> {
+    s.model()
+        .regime()
+        .switches
+        .iter()
+        .find(|&&(t, volatile)| volatile && t > SimTime::ZERO)
+        .map(|&(t, _)| t)
+}
+
+#[test]
+fn a_plan_that_does_nothing_realises_exactly_zero() {
+    let seed = 3;
+    let mut s = sim(seed, 1);
+    s.run_until(SimTime::ZERO + SimDuration::from_mins(20));
+    let policy = Static;
+    let driver = Driver::new(&s, &policy, Forecaster::Persistence, DriveConfig::default());
+    let empty = Plan {
+        made_at: s.now(),
+        execute_at: s.now() + SimDuration::from_mins(5),
+        actions: Vec::new(),
+    };
+    let scored = driver.score(&s, &empty);
+    assert_eq!(scored.with_plan, scored.without_plan, "seed {seed}");
+    assert_eq!(scored.realised(), 0.0, "seed {seed}");
+    assert_eq!(scored.realised_slo_minutes(), 0.0, "seed {seed}");
+    assert!(
+        scored.with_plan.completed > 10_000,
+        "seed {seed}: the window ran"
+    );
+}
+
+#[test]
+fn the_oracle_is_never_worse_than_static() {
+    let oracle = Planner::oracle(PlannerConfig::default()).unwrap();
+    for seed in 1..=3 {
+        let stat = run(&Static, Forecaster::Persistence, seed, 2);
+        let orc = run(&oracle, Forecaster::Oracle, seed, 2);
+        // Beyond noise: a minute or two of SLO violations either way is chance.
+        assert!(
+            orc.outcome.slo_violation_minutes <= stat.outcome.slo_violation_minutes + 2.0,
+            "seed {seed}: oracle {:?} vs static {:?}",
+            orc.outcome,
+            stat.outcome
+        );
+        assert!(
+            orc.outcome.excess_load_minutes <= stat.outcome.excess_load_minutes,
+            "seed {seed}: oracle {:?} vs static {:?}",
+            orc.outcome,
+            stat.outcome
+        );
+    }
+}
+
+#[test]
+fn predictive_pre_allocates_at_a_volatility_onset_before_reactive_reacts() {
+    let predictive = Planner::predictive(PlannerConfig::default()).unwrap();
+    let reactive = Reactive::default().check().unwrap();
+    let mut checked = 0;
+    for seed in 1..=6 {
+        let p = run(&predictive, Forecaster::Persistence, seed, 2);
+        let Some(onset) = first_onset(&p.sim) else {
+            continue;
+        };
+        if onset < SimTime::ZERO + SimDuration::from_mins(10) {
+            continue;
+        }
+        let r = run(&reactive, Forecaster::Persistence, seed, 2);
+        let first_after = |m: &[MigrationRecord]| {
+            m.iter()
+                .map(|m| m.start)
+                .filter(|&t| t >= onset)
+                .min()
+                .expect("capacity was added after the onset")
+        };
+        let (tp, tr) = (first_after(&p.migrations), first_after(&r.migrations));
+        assert!(
+            tp < tr && tp <= onset + PlannerConfig::default().interval,
+            "seed {seed}: onset {onset}, predictive {tp}, reactive {tr}"
+        );
+        assert!(
+            p.migrations
+                .iter()
+                .any(|m| m.start == tp && m.reason.ends_with("volatility")),
+            "seed {seed}: the first action after the onset is a pre-allocation"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} seeds had an onset to check");
+}
+
+#[test]
+fn a_policy_run_is_reproducible() {
+    let predictive = Planner::predictive(PlannerConfig::default()).unwrap();
+    let seed = 5;
+    let a = run(&predictive, Forecaster::Persistence, seed, 1);
+    let b = run(&predictive, Forecaster::Persistence, seed, 1);
+    assert_eq!(a.outcome, b.outcome, "seed {seed}");
+    assert_eq!(a.migrations, b.migrations, "seed {seed}");
+}
+
+#[test]
+fn reactive_scales_out_a_hot_pool_and_gives_the_shards_back_later() {
+    let reactive = Reactive::default().check().unwrap();
+    let mut expanded = 0;
+    let mut shrunk = 0;
+    for seed in 1..=3 {
+        let r = run(&reactive, Forecaster::Persistence, seed, 3);
+        for m in &r.migrations {
+            assert!(
+                (HOT..HOT + SPARE).contains(&m.to.index()),
+                "seed {seed}: only spare shards are added ({m:?})"
+            );
+            match m.kind {
+                MigrationKind::Expand => expanded += 1,
+                MigrationKind::Shrink => shrunk += 1,
+                MigrationKind::Move => panic!("seed {seed}: reactive never moves"),
+            }
+        }
+    }
+    assert!(expanded > 0 && shrunk > 0, "{expanded} / {shrunk}");
+}
+
+#[test]
+fn bad_settings_are_refused_with_the_field_named() {
+    let e = PlannerConfig {
+        lead_time: SimDuration::from_mins(20),
+        ..PlannerConfig::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!(e.field, "lead_time");
+    let e = Reactive {
+        target: 0.9,
+        ..Reactive::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!(e.field, "target");
+    assert!(e.to_string().contains("between 0.05 and the threshold"));
+}
