@@ -161,6 +161,143 @@ impl PholdReport {
     }
 }
 
+/// What `bench plan` measured: the wall time of planning steps of the predictive policy on a
+/// scenario, split into steps that forecast and plan and the fork scoring of the plans made.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    /// Scenario.
+    pub scenario: String,
+    /// Simulated time driven.
+    pub duration_secs: f64,
+    /// Forecasting planning steps timed.
+    pub steps: usize,
+    /// Median of forecast + plan (no scoring), ms.
+    pub plan_median_ms: f64,
+    /// 90th percentile of forecast + plan, ms.
+    pub plan_p90_ms: f64,
+    /// Plans scored (two forks each).
+    pub scored: usize,
+    /// Median fork-scoring time per plan, ms.
+    pub score_median_ms: f64,
+    /// Median of forecast + plan + fork scoring over the steps that made a plan, ms.
+    pub full_step_median_ms: f64,
+    /// Median of one simulated minute of the same run without planning (the reference), ms.
+    pub sim_minute_median_ms: f64,
+}
+
+/// Drives `scenario` under the predictive planner with `model`, timing every forecasting step,
+/// and scores each plan it makes separately so the two costs are reported apart.
+pub fn plan(
+    scenario: &crate::scenario::Scenario,
+    seed: u64,
+    duration: shardsim_sim::SimDuration,
+    model: &shardsim_model::Model,
+) -> Result<PlanReport> {
+    use shardsim_optimizer::{DriveConfig, Driver, Forecaster, MigrationPolicy, policy_by_name};
+    use shardsim_sim::SimTime;
+    use shardsim_sim::cluster::{Cluster, policy_by_name as routing_by_name};
+    let routing = routing_by_name(&scenario.routing)?;
+    let mut sim = Cluster::simulation(scenario.config(Some(duration)), seed, routing)?;
+    let policy: Box<dyn MigrationPolicy> = policy_by_name("predictive").expect("a built-in policy");
+    let mut driver = Driver::new(
+        &sim,
+        policy.as_ref(),
+        Forecaster::Model(model),
+        DriveConfig {
+            score_plans: false,
+            ..DriveConfig::default()
+        },
+    );
+    let end = SimTime::ZERO + duration;
+    let (mut plan_ms, mut score_ms, mut full_ms, mut sim_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    while sim.now() < end {
+        let t = driver.next_step().min(end);
+        let ((), ran) = timed(|| sim.run_until(t));
+        if t.as_nanos() % 60_000_000_000 == 0 && t > SimTime::ZERO {
+            sim_ms.push(ran.as_secs_f64() * 1e3);
+        }
+        if !driver.forecasts_at(t) {
+            driver.step_to(&mut sim, t);
+            continue;
+        }
+        let before = driver.records().len();
+        let ((), took) = timed(|| driver.step_to(&mut sim, t));
+        plan_ms.push(took.as_secs_f64() * 1e3);
+        let made: Vec<_> = driver.records()[before..]
+            .iter()
+            .map(|r| r.plan.clone())
+            .collect();
+        if made.is_empty() {
+            continue;
+        }
+        let mut scoring = 0.0;
+        for p in &made {
+            // Timed from the state after the step: an urgent plan has already started, which
+            // changes what these forks measure but not what they cost.
+            let (_, s) = timed(|| driver.score(&sim, p));
+            scoring += s.as_secs_f64() * 1e3;
+        }
+        score_ms.push(scoring / made.len() as f64);
+        full_ms.push(took.as_secs_f64() * 1e3 + scoring);
+    }
+    if plan_ms.is_empty() {
+        bail!("the run was too short for a single forecasting step; use a longer --duration");
+    }
+    let pct = |v: &mut Vec<f64>, q: f64| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    Ok(PlanReport {
+        scenario: scenario.name.clone(),
+        duration_secs: duration.as_secs_f64(),
+        steps: plan_ms.len(),
+        plan_median_ms: median(&mut plan_ms.clone()),
+        plan_p90_ms: pct(&mut plan_ms, 0.9),
+        scored: score_ms.len(),
+        score_median_ms: if score_ms.is_empty() {
+            0.0
+        } else {
+            median(&mut score_ms)
+        },
+        full_step_median_ms: if full_ms.is_empty() {
+            0.0
+        } else {
+            median(&mut full_ms)
+        },
+        sim_minute_median_ms: if sim_ms.is_empty() {
+            0.0
+        } else {
+            median(&mut sim_ms)
+        },
+    })
+}
+
+impl PlanReport {
+    /// A terminal summary.
+    pub fn render(&self) -> String {
+        format!(
+            "bench plan: {} for {:.0} simulated min, predictive policy\n  \
+             forecast + plan      median {:.2} ms, p90 {:.2} ms over {} steps\n  \
+             fork scoring         median {:.1} ms per plan ({} plans)\n  \
+             whole planning step  median {:.1} ms (steps that made a plan)\n  \
+             reference            one simulated minute without planning: median {:.1} ms\n",
+            self.scenario,
+            self.duration_secs / 60.0,
+            self.plan_median_ms,
+            self.plan_p90_ms,
+            self.steps,
+            self.score_median_ms,
+            self.scored,
+            self.full_step_median_ms,
+            self.sim_minute_median_ms
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,6 +208,28 @@ enum BenchCommand {
     /// The simulated cluster: 64 shards in 4 regions, 20 functions, Poisson arrivals,
     /// least-loaded routing; prints the conservation counts and invocations per second.
     Cluster(ClusterArgs),
+    /// Planning steps of the predictive policy on a scenario: forecast + plan, and the fork
+    /// scoring of each plan, with one simulated minute as the reference.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// A built-in scenario name or file.
+    #[arg(default_value = "market_volatility")]
+    scenario: String,
+    /// The forecaster.
+    #[arg(long, value_name = "MODEL")]
+    model: PathBuf,
+    /// Simulated time driven (planning starts to forecast after the first hour).
+    #[arg(long, default_value = "12h", value_parser = units::parse_positive_duration)]
+    duration: SimDuration,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +301,7 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Compare(args)) => compare_policies(&args).map(|_| ()),
         Some(Command::Bench(BenchCommand::Phold(args))) => bench_phold(&args),
         Some(Command::Bench(BenchCommand::Cluster(args))) => bench_cluster(&args),
+        Some(Command::Bench(BenchCommand::Plan(args))) => bench_plan(&args),
         None => default_run(),
     }
 }
@@ -653,6 +676,17 @@ fn units_display(d: SimDuration) -> String {
     } else {
         format!("{:.0} min", s / 60.0)
     }
+}
+
+fn bench_plan(args: &PlanArgs) -> Result<()> {
+    let scenario = scenario::Scenario::load(&args.scenario)?;
+    let model = forecast::load_model(&args.model)?;
+    let report = bench::plan(&scenario, args.seed, args.duration, &model)?;
+    print!("{}", report.render());
+    if let Some(path) = &args.json {
+        output::write_atomic(path, &serde_json::to_vec_pretty(&report)?)?;
+    }
+    Ok(())
 }
 
 fn bench_cluster(args: &ClusterArgs) -> Result<()> {

@@ -161,6 +161,7 @@ fn the_same_seed_writes_the_same_bytes_at_any_thread_count() {
         names,
         [
             "faults.csv",
+            "function_metrics.csv",
             "function_summary.csv",
             "manifest.json",
             "migrations.csv",
@@ -180,7 +181,7 @@ fn the_same_seed_writes_the_same_bytes_at_any_thread_count() {
         );
         assert!(!t.contains("2026-"), "{name} holds a date");
     }
-    let manifest: serde_json::Value = serde_json::from_slice(&a[2].1).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&a[3].1).unwrap();
     assert_eq!(
         manifest["command"],
         "shardsim run small.toml --seed 5 --routing declared --duration 10m"

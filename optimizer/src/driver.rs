@@ -118,27 +118,42 @@ impl<'a> Driver<'a> {
     /// Advances `sim` to `until`, executing due plans, then planning, at each tick.
     pub fn run_until(&mut self, sim: &mut Simulation<Cluster>, until: SimTime) {
         loop {
-            let next_exec = self
-                .pending
-                .first()
-                .map_or(SimTime::MAX, |p| p.0.execute_at);
-            let t = next_exec.min(self.next_tick).min(until);
-            sim.run_until(t);
-            while self.pending.first().is_some_and(|p| p.0.execute_at <= t) {
-                let (plan, index) = self.pending.remove(0);
-                let (cluster, sched) = sim.parts_mut();
-                let (started, refused) = plan.apply(self.policy.name(), cluster, sched);
-                self.records[index].started = started;
-                self.records[index].refused = refused;
-            }
-            if self.next_tick <= t {
-                self.plan_now(sim);
-                self.next_tick += self.policy.interval();
-            }
+            let t = self.next_step().min(until);
+            self.step_to(sim, t);
             if t >= until {
                 break;
             }
         }
+    }
+
+    /// When the driver next has something to do: a queued plan to start, or a planning tick.
+    pub fn next_step(&self) -> SimTime {
+        self.pending
+            .first()
+            .map_or(SimTime::MAX, |p| p.0.execute_at)
+            .min(self.next_tick)
+    }
+
+    /// Runs `sim` to `t` (at most [`Driver::next_step`]), then starts the plans due at `t` and,
+    /// on a planning tick, plans.
+    pub fn step_to(&mut self, sim: &mut Simulation<Cluster>, t: SimTime) {
+        sim.run_until(t);
+        while self.pending.first().is_some_and(|p| p.0.execute_at <= t) {
+            let (plan, index) = self.pending.remove(0);
+            let (cluster, sched) = sim.parts_mut();
+            let (started, refused) = plan.apply(self.policy.name(), cluster, sched);
+            self.records[index].started = started;
+            self.records[index].refused = refused;
+        }
+        if self.next_tick <= t {
+            self.plan_now(sim);
+            self.next_tick += self.policy.interval();
+        }
+    }
+
+    /// Whether the step at `t` is a planning tick that needs a forecast.
+    pub fn forecasts_at(&self, t: SimTime) -> bool {
+        self.next_tick <= t && self.policy.needs(t) == ForecastNeed::Horizon
     }
 
     /// One planning step at `sim.now()`: forecast, plan, score. Urgent actions form a plan that

@@ -316,3 +316,153 @@ impl WorkSnapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use shardsim_sim::cluster::*;
+
+    use super::*;
+
+    /// Three shards of different sizes and speeds; one function placed on the first two.
+    fn cluster() -> shardsim_sim::Simulation<Cluster> {
+        let mut t = Topology::default_regions();
+        for (i, (slots, speed)) in [(4, 1.0), (2, 1.0), (8, 2.0)].into_iter().enumerate() {
+            t.add_shard(ShardSpec {
+                name: format!("s{i}"),
+                region: RegionId(0),
+                cpu_slots: slots,
+                speed,
+                memory_mb: 4_096,
+                queue_capacity: 10,
+                tags: ShardTags::default(),
+            });
+        }
+        let mut c = ClusterConfig::new(t);
+        c.functions.push((
+            FunctionSpec {
+                name: "f".into(),
+                handles: EventTypeId(0),
+                shard_by: ShardBy::UserId,
+                resources: Resources {
+                    cpu: CpuClass::Low,
+                    memory_mb: 64,
+                    priority: Priority::Medium,
+                    timeout: SimDuration::from_secs(1),
+                },
+                service: ServiceTime::Constant(SimDuration::from_millis(10)),
+                state_bytes: 1e6,
+                warmup: SimDuration::from_millis(100),
+                versions: Vec::new(),
+                emits: Vec::new(),
+            },
+            vec![ShardId(0), ShardId(1)],
+        ));
+        c.sources.push(PoissonSource {
+            name: "events".into(),
+            event_type: EventTypeId(0),
+            exchange: ExchangeId(0),
+            rate_per_sec: 100.0,
+            protocol: None,
+            risk: RiskLevel::Low,
+            urgency: Urgency::Normal,
+            trading_pairs: 10,
+            users: 100,
+            trade_size: TradeSize {
+                min_usd: 10.0,
+                shape: 2.0,
+            },
+            shape: RateShape::default(),
+        });
+        // The shards' region is cut off throughout: every event is dropped for want of a shard.
+        c.faults.push(Fault {
+            at: SimTime::ZERO,
+            duration: SimDuration::from_secs(3_600),
+            kind: FaultKind::Partition {
+                region: RegionId(0),
+            },
+        });
+        c.arrivals_until = SimTime::ZERO + SimDuration::from_secs(20);
+        Cluster::simulation(c, 1, Arc::new(LeastLoaded)).unwrap()
+    }
+
+    fn picture(c: &Cluster) -> LoadPicture {
+        LoadPicture::new(c, &[vec![0.9, 0.6, 0.0]], None)
+    }
+
+    fn work(p: &LoadPicture, effect: &[(ShardId, f64)]) -> f64 {
+        effect.iter().map(|&(s, d)| d * p.capacity[s.index()]).sum()
+    }
+
+    #[test]
+    fn every_action_moves_work_without_creating_or_losing_any() {
+        let sim = cluster();
+        let c = sim.model();
+        let p = picture(c);
+        let f = FunctionId(0);
+        for action in [
+            Action::Expand {
+                function: f,
+                to: ShardId(2),
+            },
+            Action::Move {
+                function: f,
+                from: ShardId(0),
+                to: ShardId(2),
+            },
+            Action::Shrink {
+                function: f,
+                shard: ShardId(1),
+            },
+        ] {
+            let effect = p.effect(c, &action);
+            assert!(work(&p, &effect).abs() < 1e-12, "{action:?}: {effect:?}");
+        }
+        // An expansion keeps each shard's share of the keys: n/(n+1) of what it had.
+        let e = p.effect(
+            c,
+            &Action::Expand {
+                function: f,
+                to: ShardId(2),
+            },
+        );
+        assert!((e[0].1 + 0.3).abs() < 1e-12 && (e[1].1 + 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn benefit_counts_only_load_above_the_threshold() {
+        let sim = cluster();
+        let c = sim.model();
+        let p = picture(c);
+        let expand = Action::Expand {
+            function: FunctionId(0),
+            to: ShardId(2),
+        };
+        let effect = p.effect(c, &expand);
+        // s0 goes from 0.9 to 0.6 and s1 from 0.6 to 0.4: only s0's 0.1 above 0.8 counts.
+        assert!((p.benefit(&effect, 0.8, 15.0) - 1.5).abs() < 1e-9);
+        assert_eq!(p.benefit(&effect, 0.95, 15.0), 0.0);
+        let mut after = p.clone();
+        after.commit(c, &expand);
+        // Work 0.9·4 + 0.6·2 = 4.8 slot-units over three shards: 1.6 on s2's 16 units.
+        assert!((after.load[2] - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn demand_that_reaches_no_shard_is_spread_over_the_placement() {
+        let mut sim = cluster();
+        let start = WorkSnapshot::take(sim.model(), sim.now());
+        sim.run_until(SimTime::ZERO + SimDuration::from_secs(10));
+        let end = WorkSnapshot::take(sim.model(), sim.now());
+        let load = end.load_since(&start, sim.model());
+        // 100 events/s × 10 ms × 1 slot, none delivered (their region is cut off): half of the
+        // 1 slot-second per second on each of s0 (4 slots) and s1 (2 slots).
+        let demand = load.demand();
+        assert!(load.delivered[0].iter().all(|&d| d == 0.0));
+        assert!((demand[0][0] - 0.125).abs() < 0.02, "{demand:?}");
+        assert!((demand[0][1] - 0.25).abs() < 0.04, "{demand:?}");
+        assert_eq!(demand[0][2], 0.0);
+        assert_eq!(load.unserved_by_shard()[0], demand[0][0]);
+    }
+}
