@@ -214,7 +214,7 @@ pub fn plan(
     while sim.now() < end {
         let t = driver.next_step().min(end);
         let ((), ran) = timed(|| sim.run_until(t));
-        if t.as_nanos() % 60_000_000_000 == 0 && t > SimTime::ZERO {
+        if t.as_nanos().is_multiple_of(60_000_000_000) && t > SimTime::ZERO {
             sim_ms.push(ran.as_secs_f64() * 1e3);
         }
         if !driver.forecasts_at(t) {
