@@ -181,7 +181,8 @@ fn the_same_seed_writes_the_same_bytes_at_any_thread_count() {
         );
         assert!(!t.contains("2026-"), "{name} holds a date");
     }
-    let manifest: serde_json::Value = serde_json::from_slice(&a[3].1).unwrap();
+    let manifest = &a.iter().find(|f| f.0 == "manifest.json").unwrap().1;
+    let manifest: serde_json::Value = serde_json::from_slice(manifest).unwrap();
     assert_eq!(
         manifest["command"],
         "shardsim run small.toml --seed 5 --routing declared --duration 10m"
@@ -200,12 +201,13 @@ fn the_fixture_validates_and_its_crash_shows_in_the_results() {
         &["run", file.to_str().unwrap(), "--routing", "power-of-two"],
         &[],
     );
-    let faults = text(&files[0].1);
+    let file_named = |name: &str| &files.iter().find(|f| f.0 == name).expect(name).1;
+    let faults = text(file_named("faults.csv"));
     assert!(
         faults.contains("start: crash dex-01") && faults.contains("end: crash dex-01"),
         "{faults}"
     );
-    let summary: serde_json::Value = serde_json::from_slice(&files[5].1).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(file_named("summary.json")).unwrap();
     assert_eq!(summary["routing"], "power-of-two");
     assert!(summary["volatile_share"].as_f64().unwrap() > 0.0);
 }
