@@ -181,6 +181,13 @@ impl<'a> Driver<'a> {
             ForecastNeed::Nothing => None,
             ForecastNeed::Horizon => Some(self.forecast(sim, &recent, &load)),
         };
+        // Functions registered since the start (a protocol launch) count as declared with the
+        // placement they arrived with.
+        let c = sim.model();
+        for f in self.declared.len()..c.functions().len() {
+            self.declared
+                .push(c.placement(shardsim_sim::cluster::FunctionId(f as u32)).to_vec());
+        }
         let migrations = sim.model().migrations();
         let actions = self.policy.plan(&PlanInput {
             cluster: sim.model(),

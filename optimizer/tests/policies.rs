@@ -257,3 +257,43 @@ fn bad_settings_are_refused_with_the_field_named() {
     assert_eq!(e.field, "target");
     assert!(e.to_string().contains("between 0.05 and the threshold"));
 }
+
+/// Regression: a function registered mid-run (a protocol launch) was missing from the declared
+/// placements, and the reactive policy indexed past their end.
+#[test]
+fn policies_cope_with_a_function_launched_mid_run() {
+    let mut config = surge_config(1);
+    let mut launched = config.functions[0].0.clone();
+    launched.name = "launched".into();
+    launched.handles = EventTypeId(1);
+    config.changes.push(ScheduledChange {
+        at: SimTime::ZERO + SimDuration::from_mins(10),
+        change: Change::RegisterFunction {
+            spec: Box::new(launched),
+            placement: vec![ShardId(4), ShardId(5)],
+        },
+    });
+    let mut source = config.sources[0].clone();
+    source.name = "launch".into();
+    source.event_type = EventTypeId(1);
+    source.rate_per_sec = 10.0;
+    source.shape.starts_at = SimTime::ZERO + SimDuration::from_mins(10);
+    config.sources.push(source);
+    let predictive = Planner::predictive(PlannerConfig::default()).unwrap();
+    let oracle = Planner::oracle(PlannerConfig::default()).unwrap();
+    let reactive = Reactive::default().check().unwrap();
+    let policies: [(&dyn MigrationPolicy, Forecaster<'_>); 3] = [
+        (&reactive, Forecaster::Persistence),
+        (&predictive, Forecaster::Persistence),
+        (&oracle, Forecaster::Oracle),
+    ];
+    for (policy, forecaster) in policies {
+        let end = SimTime::ZERO + SimDuration::from_mins(60);
+        let mut s = Cluster::simulation(config.clone(), 2, Arc::new(LeastLoaded)).unwrap();
+        let mut driver = Driver::new(&s, policy, forecaster, DriveConfig::default());
+        driver.run_until(&mut s, end);
+        assert_eq!(driver.declared().len(), 2, "{}", policy.name());
+        s.run_to_completion();
+        s.model().assert_conservation();
+    }
+}
