@@ -11,7 +11,7 @@ use shardsim_model::Model;
 use shardsim_optimizer::{
     DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
 };
-use shardsim_sim::cluster::{Cluster, MigrationKind};
+use shardsim_sim::cluster::{Cluster, Histogram, MigrationKind};
 use shardsim_sim::rng::RngStreams;
 use shardsim_sim::{SimDuration, SimTime};
 
@@ -115,7 +115,7 @@ pub fn run_job(
     job: &Job<'_>,
     model: Option<&Model>,
     score_plans: bool,
-) -> Result<(RunResult, Vec<PlanRow>)> {
+) -> Result<(RunResult, Vec<PlanRow>, Histogram)> {
     let routing = shardsim_sim::cluster::policy_by_name(&job.routing)?;
     let policy: Box<dyn MigrationPolicy> = policy_by_name(&job.policy)
         .with_context(|| format!("unknown migration policy `{}`", job.policy))?;
@@ -230,7 +230,11 @@ pub fn run_job(
             realised_p99_ms: r.score.map(|s| s.realised_p99_ms()),
         })
         .collect();
-    Ok((result, plans))
+    let mut latency = Histogram::default();
+    for f in c.function_metrics() {
+        latency.merge(&f.latency);
+    }
+    Ok((result, plans, latency))
 }
 
 fn correlation(pairs: &[(f64, f64)]) -> f64 {
@@ -261,7 +265,7 @@ pub fn run_all(
     model: Option<&Model>,
     score_plans: bool,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<(RunResult, Vec<PlanRow>)>> {
+) -> Result<Vec<(RunResult, Vec<PlanRow>, Histogram)>> {
     jobs.par_iter()
         .map(|job| {
             let r = run_job(job, model, score_plans);
@@ -606,6 +610,35 @@ pub fn write(
         &serde_json::to_vec_pretty(&body)?,
     )?;
     Ok(())
+}
+
+/// Quantiles written to `latency.csv`.
+pub const LATENCY_QUANTILES: [f64; 30] = [
+    0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75,
+    0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
+];
+
+/// Writes `latency.csv`: per scenario and policy (all runs merged), completion latency at each
+/// of [`LATENCY_QUANTILES`].
+pub fn write_latency(dir: &Path, merged: &[(String, String, Histogram)]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["scenario", "policy", "quantile", "latency_ms"])?;
+    for (scenario, policy, h) in merged {
+        for q in LATENCY_QUANTILES {
+            if let Some(d) = h.quantile(q) {
+                w.write_record([
+                    scenario.clone(),
+                    policy.clone(),
+                    format!("{q}"),
+                    format!("{:.6}", d.as_millis_f64()),
+                ])?;
+            }
+        }
+    }
+    write_atomic(
+        &dir.join("latency.csv"),
+        &w.into_inner().context("flushing CSV")?,
+    )
 }
 
 /// Checks policy names against the known ones.

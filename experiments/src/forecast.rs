@@ -296,3 +296,65 @@ pub fn render(scores: &[Scores]) -> String {
     }
     out
 }
+
+/// Shards shown in `forecast.csv`: the busiest of the run.
+pub const SHOWN_SHARDS: usize = 4;
+
+/// Writes `forecast.csv`: for the [`SHOWN_SHARDS`] shards with the highest mean load in `rows`
+/// (one run), per interval the actual load at the target time, the model's forecast and
+/// persistence's, and the model's overall MAE (the band a chart draws).
+pub fn write_forecast_csv(
+    path: &Path,
+    model: &Model,
+    rows: &[Row],
+    names: &[String],
+    interval_secs: f64,
+    horizon: usize,
+    mae: f64,
+) -> Result<()> {
+    let shards = rows.iter().map(|r| r.shard as usize + 1).max().unwrap_or(0);
+    let mut mean = vec![(0.0, 0usize); shards];
+    for r in rows {
+        mean[r.shard as usize].0 += r.label;
+        mean[r.shard as usize].1 += 1;
+    }
+    let mut order: Vec<usize> = (0..shards).collect();
+    order.sort_by(|&a, &b| {
+        let (ma, mb) = (
+            mean[a].0 / mean[a].1.max(1) as f64,
+            mean[b].0 / mean[b].1.max(1) as f64,
+        );
+        mb.total_cmp(&ma).then(a.cmp(&b))
+    });
+    order.truncate(SHOWN_SHARDS);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "shard",
+        "minute",
+        "actual",
+        "forecast",
+        "persistence",
+        "model_mae",
+    ])?;
+    for &s in &order {
+        let picked: Vec<&Row> = rows.iter().filter(|r| r.shard as usize == s).collect();
+        let features: Vec<&[f64]> = picked.iter().map(|r| r.features.as_slice()).collect();
+        let forecasts = model.predict(&features);
+        let name = names
+            .get(s)
+            .cloned()
+            .unwrap_or_else(|| format!("shard {s}"));
+        for (r, f) in picked.iter().zip(forecasts) {
+            let minute = (r.interval as usize + horizon) as f64 * interval_secs / 60.0;
+            w.write_record([
+                name.clone(),
+                format!("{minute:.3}"),
+                format!("{:.6}", r.label),
+                format!("{f:.6}"),
+                format!("{:.6}", forecaster::baseline("persistence", r)),
+                format!("{mae:.6}"),
+            ])?;
+        }
+    }
+    write_atomic(path, &w.into_inner().context("flushing CSV")?)
+}

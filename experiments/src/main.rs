@@ -5,9 +5,11 @@
 #![warn(missing_docs)]
 
 mod bench;
+mod charts;
 mod compare;
 mod forecast;
 mod output;
+mod plot;
 mod run;
 mod scenario;
 mod units;
@@ -50,6 +52,12 @@ enum Command {
     Train(TrainArgs),
     /// Score a model and the baselines on held-out seeds and scenarios, or on a series of yours.
     Evaluate(EvaluateArgs),
+    /// Render every chart a results directory supports (from `run`, `compare` or `evaluate`)
+    /// into DIR/charts/, as PNG and SVG.
+    Plot {
+        /// A results directory.
+        dir: PathBuf,
+    },
     /// Compare migration policies (static, reactive, predictive, oracle, performance) on
     /// paired seeds: per-run results, plan scores, and a table with bootstrap intervals.
     Compare(CompareArgs),
@@ -92,6 +100,9 @@ struct CompareArgs {
     /// Do not score plans by forking (faster; no calibration figures).
     #[arg(long)]
     no_score: bool,
+    /// Do not render charts.
+    #[arg(long)]
+    no_plots: bool,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "results/compare")]
     out: PathBuf,
@@ -178,6 +189,13 @@ struct EvaluateArgs {
     /// Spacing of the series' values.
     #[arg(long, requires = "series", value_parser = units::parse_positive_duration)]
     interval: Option<SimDuration>,
+    /// Where forecast.csv (forecast vs actual for the busiest shards of the first run) and the
+    /// charts go.
+    #[arg(long, value_name = "DIR", default_value = "results/evaluate")]
+    out: PathBuf,
+    /// Do not render charts.
+    #[arg(long)]
+    no_plots: bool,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +217,9 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Do not render charts.
+    #[arg(long)]
+    no_plots: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,6 +320,13 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(args)) => train(&args),
         Some(Command::Evaluate(args)) => evaluate(&args),
         Some(Command::Compare(args)) => compare_policies(&args).map(|_| ()),
+        Some(Command::Plot { dir }) => {
+            let written = plot::plot_dir(&dir)?;
+            for p in &written {
+                println!("{}", p.display());
+            }
+            Ok(())
+        }
         Some(Command::Bench(BenchCommand::Phold(args))) => bench_phold(&args),
         Some(Command::Bench(BenchCommand::Cluster(args))) => bench_cluster(&args),
         Some(Command::Bench(BenchCommand::Plan(args))) => bench_plan(&args),
@@ -367,6 +395,10 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         summary.invocations as f64 / elapsed.max(1e-9),
         out.display()
     );
+    if !args.no_plots {
+        plot::plot_dir(&out)?;
+        println!("  charts in   {}/charts/", out.display());
+    }
     Ok(())
 }
 
@@ -484,62 +516,101 @@ fn wall_clock() -> std::time::Instant {
 
 fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let model = forecast::load_model(&args.model)?;
-    let scores = if let Some(series) = &args.series {
-        let column = args
-            .column
-            .as_deref()
-            .context("--series needs --column NAME")?;
-        let interval = args
-            .interval
-            .context("--series needs --interval, e.g. 5m")?;
-        let horizon =
-            (forecast::model_horizon(&model).as_nanos() / interval.as_nanos()).max(1) as usize;
-        let rows = forecast::series_rows(series, column, interval, horizon)?;
-        let split = rows.len() * 7 / 10;
-        let (head, tail) = rows.split_at(split);
-        let univariate = forecast::train(
-            head,
-            horizon,
-            interval.as_secs_f64(),
-            shardsim_model::TrainConfig {
-                max_rows: 20_000,
-                ..Default::default()
-            },
-            format!("series {column}"),
-        )?;
-        println!(
-            "univariate model trained on the first {} rows, scored on the last {}",
-            head.len(),
-            tail.len()
-        );
-        shardsim_model::evaluate(&univariate, tail)
-    } else {
-        if args.scenarios.is_empty() {
-            anyhow::bail!("name at least one held-out scenario, or give --series FILE.csv");
-        }
-        let scenarios = load_all(&args.scenarios)?;
-        let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
-        let bar = progress(scenarios.len() * seeds.len(), "simulating");
-        let runs = forecast::collect(
-            &scenarios,
-            &seeds,
-            args.duration,
-            forecast::model_horizon(&model),
-            &|| bar.inc(1),
-        )?;
-        bar.finish_and_clear();
-        let rows: Vec<_> = runs.into_iter().flat_map(|r| r.rows).collect();
-        println!(
-            "scored on {} rows (trained on: {})",
-            rows.len(),
-            model.metadata.source
-        );
-        shardsim_model::evaluate(&model, &rows)
-    };
+    // The rows to plot forecast against actual for, with shard names, and the model scored.
+    let (scores, shown, names, interval_secs, horizon, scored_model) =
+        if let Some(series) = &args.series {
+            let column = args
+                .column
+                .as_deref()
+                .context("--series needs --column NAME")?;
+            let interval = args
+                .interval
+                .context("--series needs --interval, e.g. 5m")?;
+            let horizon =
+                (forecast::model_horizon(&model).as_nanos() / interval.as_nanos()).max(1) as usize;
+            let rows = forecast::series_rows(series, column, interval, horizon)?;
+            let split = rows.len() * 7 / 10;
+            let (head, tail) = rows.split_at(split);
+            let univariate = forecast::train(
+                head,
+                horizon,
+                interval.as_secs_f64(),
+                shardsim_model::TrainConfig {
+                    max_rows: 20_000,
+                    ..Default::default()
+                },
+                format!("series {column}"),
+            )?;
+            println!(
+                "univariate model trained on the first {} rows, scored on the last {}",
+                head.len(),
+                tail.len()
+            );
+            let scores = shardsim_model::evaluate(&univariate, tail);
+            (
+                scores,
+                tail.to_vec(),
+                vec![column.to_owned()],
+                interval.as_secs_f64(),
+                horizon,
+                univariate,
+            )
+        } else {
+            if args.scenarios.is_empty() {
+                anyhow::bail!("name at least one held-out scenario, or give --series FILE.csv");
+            }
+            let scenarios = load_all(&args.scenarios)?;
+            let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
+            let bar = progress(scenarios.len() * seeds.len(), "simulating");
+            let runs = forecast::collect(
+                &scenarios,
+                &seeds,
+                args.duration,
+                forecast::model_horizon(&model),
+                &|| bar.inc(1),
+            )?;
+            bar.finish_and_clear();
+            let names: Vec<String> = scenarios[0]
+                .config(args.duration)
+                .topology
+                .shards
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
+            let first = runs.first().map(|r| r.rows.clone()).unwrap_or_default();
+            let rows: Vec<_> = runs.into_iter().flat_map(|r| r.rows).collect();
+            println!(
+                "scored on {} rows (trained on: {})",
+                rows.len(),
+                model.metadata.source
+            );
+            let scores = shardsim_model::evaluate(&model, &rows);
+            let interval = model.interval_secs;
+            let horizon = model.horizon_intervals as usize;
+            (scores, first, names, interval, horizon, model)
+        };
     print!("{}", forecast::render(&scores));
     if let Some(path) = &args.json {
         let body = serde_json::json!({ "model": args.model.file_name().map(|f| f.to_string_lossy().into_owned()), "models": scores });
         output::write_atomic(path, &serde_json::to_vec_pretty(&body)?)?;
+    }
+    let mae = scores.first().map_or(f64::NAN, |s| s.mae);
+    forecast::write_forecast_csv(
+        &args.out.join("forecast.csv"),
+        &scored_model,
+        &shown,
+        &names,
+        interval_secs,
+        horizon,
+        mae,
+    )?;
+    println!(
+        "forecasts for the busiest shards of the first run in {}/forecast.csv",
+        args.out.display()
+    );
+    if !args.no_plots {
+        plot::plot_dir(&args.out)?;
+        println!("charts in {}/charts/", args.out.display());
     }
     Ok(())
 }
@@ -626,8 +697,20 @@ fn compare_policies(args: &CompareArgs) -> Result<Vec<compare::ScenarioCompariso
     let bar = progress(jobs.len(), "comparing");
     let done = compare::run_all(&jobs, model.as_ref(), !args.no_score, &|| bar.inc(1))?;
     bar.finish_and_clear();
-    let (results, plans): (Vec<_>, Vec<_>) = done.into_iter().unzip();
-    let plans: Vec<compare::PlanRow> = plans.into_iter().flatten().collect();
+    let mut merged: Vec<(String, String, shardsim_sim::cluster::Histogram)> = Vec::new();
+    let mut results = Vec::new();
+    let mut plans: Vec<compare::PlanRow> = Vec::new();
+    for (r, p, latency) in done {
+        match merged
+            .iter_mut()
+            .find(|m| m.0 == r.scenario && m.1 == r.policy)
+        {
+            Some(m) => m.2.merge(&latency),
+            None => merged.push((r.scenario.clone(), r.policy.clone(), latency)),
+        }
+        results.push(r);
+        plans.extend(p);
+    }
     let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
     let comparison = compare::compare(&results, &names, &args.policies, &args.reference);
     let meta = serde_json::json!({
@@ -640,12 +723,17 @@ fn compare_policies(args: &CompareArgs) -> Result<Vec<compare::ScenarioCompariso
         "plans_scored": !args.no_score,
     });
     compare::write(&args.out, meta, &results, &plans, &comparison)?;
+    compare::write_latency(&args.out, &merged)?;
     print!("{}", compare::render(&comparison));
-    println!(
-        "
-results in {}/",
-        args.out.display()
-    );
+    println!("\nresults in {}/", args.out.display());
+    if !args.no_plots {
+        let charts = plot::plot_dir(&args.out)?;
+        println!(
+            "charts in {}/charts/ ({} files)",
+            args.out.display(),
+            charts.len()
+        );
+    }
     Ok(comparison)
 }
 
@@ -713,5 +801,6 @@ fn default_run() -> Result<()> {
         duration: None,
         out: Some(PathBuf::from("results/market_volatility")),
         quiet: false,
+        no_plots: false,
     })
 }

@@ -28,7 +28,8 @@ pub enum Forecaster<'a> {
 pub struct DriveConfig {
     /// Score every non-empty plan by forking (two extra runs over its window).
     pub score_plans: bool,
-    /// Load above which load counts as excess in outcomes.
+    /// Load above which load counts as excess in outcomes: the planner's target utilisation,
+    /// so that realised benefit is in the unit of the estimates.
     pub overload: f64,
     /// The window the recent per-function mix of each shard's load is measured over.
     pub mix_window: SimDuration,
@@ -38,7 +39,7 @@ impl Default for DriveConfig {
     fn default() -> Self {
         DriveConfig {
             score_plans: true,
-            overload: 0.8,
+            overload: 0.7,
             mix_window: SimDuration::from_mins(5),
         }
     }
@@ -185,8 +186,10 @@ impl<'a> Driver<'a> {
         // placement they arrived with.
         let c = sim.model();
         for f in self.declared.len()..c.functions().len() {
-            self.declared
-                .push(c.placement(shardsim_sim::cluster::FunctionId(f as u32)).to_vec());
+            self.declared.push(
+                c.placement(shardsim_sim::cluster::FunctionId(f as u32))
+                    .to_vec(),
+            );
         }
         let migrations = sim.model().migrations();
         let actions = self.policy.plan(&PlanInput {
@@ -278,9 +281,12 @@ impl<'a> Driver<'a> {
 
     /// Forks twice from now — with `plan` and without — and measures both over the window the
     /// plan is meant for (its execution to one horizon later). Plans already queued run in both.
+    /// Excess load is measured as the planner estimates it: per minute, on demand (work shed or
+    /// dropped for want of a shard included).
     pub fn score(&self, sim: &Simulation<Cluster>, plan: &Plan) -> Scored {
         let end = plan.execute_at + self.policy.horizon().max(self.policy.interval());
         let others: Vec<&Plan> = self.pending.iter().map(|p| &p.0).collect();
+        let minute = SimDuration::from_mins(1);
         let run = |with: bool| {
             let mut fork = sim.clone();
             let mut plans = others.clone();
@@ -288,9 +294,45 @@ impl<'a> Driver<'a> {
                 let at = plans.partition_point(|p| p.execute_at <= plan.execute_at);
                 plans.insert(at, plan);
             }
-            advance(&mut fork, self.policy.name(), &plans, end);
+            advance(&mut fork, self.policy.name(), &plans, plan.execute_at);
+            // The plan itself starts at the window's first instant.
+            let due: Vec<&Plan> = plans
+                .iter()
+                .copied()
+                .filter(|p| p.execute_at == plan.execute_at)
+                .collect();
+            {
+                let (cluster, sched) = fork.parts_mut();
+                for p in due {
+                    p.apply(self.policy.name(), cluster, sched);
+                }
+            }
+            let later: Vec<&Plan> = plans
+                .iter()
+                .copied()
+                .filter(|p| p.execute_at > plan.execute_at)
+                .collect();
+            let mut excess = 0.0;
+            let mut t = plan.execute_at;
+            let mut before = WorkSnapshot::take(fork.model(), t);
+            while t < end {
+                let next = (t + minute).min(end);
+                advance(&mut fork, self.policy.name(), &later, next);
+                let after = WorkSnapshot::take(fork.model(), next);
+                let load = after.load_since(&before, fork.model()).demand();
+                let span = (next - t).as_secs_f64() / 60.0;
+                for s in 0..fork.model().topology().shards.len() {
+                    let l: f64 = load.iter().map(|f| f[s]).sum();
+                    excess += (l - self.config.overload).max(0.0) * span;
+                }
+                before = after;
+                t = next;
+            }
             fork.model_mut().close_metrics(end);
-            Outcome::measure(fork.model(), plan.execute_at..end, self.config.overload)
+            Outcome {
+                excess_load_minutes: excess,
+                ..Outcome::measure(fork.model(), plan.execute_at..end, self.config.overload)
+            }
         };
         Scored {
             predicted: plan.predicted_benefit(),

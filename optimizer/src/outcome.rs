@@ -16,8 +16,9 @@ pub struct Outcome {
     /// Function-minutes in which more than [`SLO_MISS_SHARE`] of the function's ended
     /// invocations missed their deadline.
     pub slo_violation_minutes: f64,
-    /// Σ over shards and intervals of `max(0, offered load − threshold)` × minutes: the unit the
-    /// planner's benefit estimates are in.
+    /// Σ over shards and intervals of `max(0, load − threshold)` × minutes, the unit of the
+    /// planner's benefit estimates. [`Outcome::measure`] uses offered load per metrics interval;
+    /// plan scoring replaces it with demand per minute, as the planner sees load.
     pub excess_load_minutes: f64,
     /// Invocations that timed out.
     pub timed_out: u64,
