@@ -48,7 +48,7 @@ pub struct RunResult {
     pub invocations: u64,
     /// Function-minutes in which more than 1% of a function's ended invocations missed.
     pub slo_violation_minutes: f64,
-    /// Excess-load minutes (offered load above 0.8, summed over shards × minutes).
+    /// Excess-load minutes (offered load above 0.7, summed over shards × minutes).
     pub excess_load_minutes: f64,
     /// Invocations that timed out.
     pub timed_out: u64,
