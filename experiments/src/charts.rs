@@ -370,7 +370,11 @@ impl Chart for LoadHeatmap {
                         .map(|p| TriangleMarker::new(p, 6, c.filled())),
                 )
                 .map_err(err)?
-                .label(format!("migration: {kind}"))
+                .label(match *kind {
+                    "expand" => "expand (scale out)",
+                    "shrink" => "shrink (scale in)",
+                    _ => "move",
+                })
                 .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, c.filled()));
         }
         if !self.migrations.is_empty() {

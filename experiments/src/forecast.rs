@@ -72,6 +72,8 @@ pub fn collect(
                 seed: *seed,
                 routing: scenario.routing.clone(),
                 duration: duration.unwrap_or(scenario.duration),
+                migration: "static".to_owned(),
+                model: None,
             };
             let done = simulate(&spec, |_| {})?;
             let history = History::from_cluster(done.sim.model(), done.intervals);

@@ -211,6 +211,12 @@ struct RunArgs {
     /// Simulated time sources emit for (default: the scenario's), e.g. 2h, 30m.
     #[arg(long, value_parser = units::parse_positive_duration)]
     duration: Option<SimDuration>,
+    /// Migration policy: static (none), reactive, predictive, oracle, performance.
+    #[arg(long, default_value = "static")]
+    policy: String,
+    /// Forecaster for `--policy predictive` (without it: persistence).
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
     /// Output directory (default: results/run-SCENARIO-seedN).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -357,6 +363,15 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| scenario.routing.clone()),
         duration: args.duration.unwrap_or(scenario.duration),
+        migration: args.policy.clone(),
+        model: match &args.model {
+            Some(path) => Some((
+                std::sync::Arc::new(forecast::load_model(path)?),
+                path.file_name()
+                    .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+            )),
+            None => None,
+        },
         scenario,
     };
     let out = args.out.clone().unwrap_or_else(|| {
@@ -809,18 +824,8 @@ fn default_run() -> Result<()> {
         DEFAULT_SCENARIOS.join(" and "),
         DEFAULT_DURATION_MINS / 60
     );
-    println!("[1/4] one run of market_volatility, for its load heatmap");
-    run_scenario(&RunArgs {
-        scenario: "market_volatility".to_owned(),
-        seed: None,
-        routing: None,
-        duration: Some(duration),
-        out: Some(PathBuf::from("results/run")),
-        quiet: false,
-        no_plots: false,
-    })?;
     let model = PathBuf::from("results/forecast/load.model");
-    println!("\n[2/4] training the load forecaster on seeds 101..102");
+    println!("[1/4] training the load forecaster on seeds 101..102");
     train(&TrainArgs {
         scenarios: scenarios.clone(),
         seeds: Some(forecast::Seeds(vec![101, 102])),
@@ -833,6 +838,20 @@ fn default_run() -> Result<()> {
         max_depth: shardsim_model::TrainConfig::default().max_depth,
         max_rows: shardsim_model::TrainConfig::default().max_rows,
         model_seed: 1,
+    })?;
+    println!(
+        "\n[2/4] one run of market_volatility under the predictive policy, for its load heatmap"
+    );
+    run_scenario(&RunArgs {
+        scenario: "market_volatility".to_owned(),
+        seed: None,
+        routing: None,
+        duration: Some(duration),
+        policy: "predictive".to_owned(),
+        model: Some(model.clone()),
+        out: Some(PathBuf::from("results/run")),
+        quiet: false,
+        no_plots: false,
     })?;
     println!("\n[3/4] evaluating it on held-out seed 103");
     evaluate(&EvaluateArgs {

@@ -35,6 +35,10 @@ pub struct RunSpec {
     pub routing: String,
     /// Simulated duration (sources emit for this long, then in-flight work drains).
     pub duration: SimDuration,
+    /// Migration policy name (`static`: none).
+    pub migration: String,
+    /// The forecaster for `predictive`, and the file it came from.
+    pub model: Option<(std::sync::Arc<shardsim_model::Model>, String)>,
 }
 
 /// A finished run: the simulation (drained) and how many metric intervals the arrival window
@@ -56,11 +60,33 @@ pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finishe
         .with_context(|| format!("building scenario {}", spec.scenario.name))?;
     let end = SimTime::ZERO + spec.duration;
     let step = SimDuration::from_mins(1);
+    let migration = shardsim_optimizer::policy_by_name(&spec.migration).with_context(|| {
+        format!(
+            "unknown migration policy `{}`: allowed are {}",
+            spec.migration,
+            shardsim_optimizer::MIGRATION_POLICIES.join(", ")
+        )
+    })?;
+    let forecaster = match (spec.migration.as_str(), &spec.model) {
+        ("oracle", _) => shardsim_optimizer::Forecaster::Oracle,
+        (_, Some((m, _))) => shardsim_optimizer::Forecaster::Model(m),
+        (_, None) => shardsim_optimizer::Forecaster::Persistence,
+    };
+    let mut driver = shardsim_optimizer::Driver::new(
+        &sim,
+        migration.as_ref(),
+        forecaster,
+        shardsim_optimizer::DriveConfig {
+            score_plans: false,
+            ..Default::default()
+        },
+    );
     while sim.now() < end {
         let next = (sim.now() + step).min(end);
-        sim.run_until(next);
+        driver.run_until(&mut sim, next);
         progress(sim.now().as_nanos() / 1_000_000_000);
     }
+    drop(driver);
     sim.model_mut().close_metrics(end);
     let max_mean_load_ratio = sim.model().max_mean_load_ratio();
     let intervals = (spec.duration.as_nanos() / spec.scenario.metrics_interval.as_nanos()) as usize;
@@ -432,6 +458,8 @@ struct Manifest<'a> {
     scenario_hash: String,
     seed: u64,
     routing: &'a str,
+    migration_policy: &'a str,
+    model: Option<&'a str>,
     duration_secs: f64,
     metrics_interval_secs: f64,
     command: String,
@@ -498,13 +526,19 @@ pub fn write_results(
         scenario_hash: format!("{:016x}", spec.scenario.hash),
         seed: spec.seed,
         routing: &spec.routing,
+        migration_policy: &spec.migration,
+        model: spec.model.as_ref().map(|(_, name)| name.as_str()),
         duration_secs: spec.duration.as_secs_f64(),
         metrics_interval_secs: spec.scenario.metrics_interval.as_secs_f64(),
         command: format!(
-            "shardsim run {scenario_arg} --seed {} --routing {} --duration {}",
+            "shardsim run {scenario_arg} --seed {} --routing {} --duration {} --policy {}{}",
             spec.seed,
             spec.routing,
-            duration_arg(spec.duration)
+            duration_arg(spec.duration),
+            spec.migration,
+            spec.model
+                .as_ref()
+                .map_or_else(String::new, |(_, name)| format!(" --model {name}"))
         ),
     };
     put("manifest.json", serde_json::to_vec_pretty(&manifest)?)?;
@@ -790,6 +824,8 @@ mod tests {
             duration: scenario.duration,
             seed: 4,
             routing: routing.to_owned(),
+            migration: "static".to_owned(),
+            model: None,
             scenario,
         };
         let done = simulate(&spec, |_| {}).unwrap();
