@@ -51,6 +51,21 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing failed: {e:?}")
 }
 
+/// The series legend, boxed, at `position`.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .label_font(font(14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(err)
+}
+
 /// A chart that can draw itself on any plotters backend.
 pub trait Chart {
     /// Pixel size.
@@ -244,14 +259,7 @@ impl Chart for Calibration {
                 .label(format!("{policy} ({} plans)", points.len()))
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .label_font(font(15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }
@@ -299,7 +307,7 @@ impl Chart for LoadHeatmap {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
-        let (main, legend) = root.split_horizontally(self.size().0 - 140);
+        let (main, scale_area) = root.split_horizontally(self.size().0 - 140);
         let columns = self.load.iter().map(Vec::len).max().unwrap_or(0);
         let end = columns as f64 * self.minutes_per_column / 60.0;
         let n = self.shards.len();
@@ -378,17 +386,10 @@ impl Chart for LoadHeatmap {
                 .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, c.filled()));
         }
         if !self.migrations.is_empty() {
-            chart
-                .configure_series_labels()
-                .label_font(font(14))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(err)?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         // Colour scale.
-        let mut scale = ChartBuilder::on(&legend)
+        let mut scale = ChartBuilder::on(&scale_area)
             .margin_top(60)
             .margin_bottom(60)
             .margin_right(10)
@@ -556,19 +557,14 @@ where
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .label_font(font(14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .position(if legend_low {
+    legend(
+        chart,
+        if legend_low {
             SeriesLabelPosition::LowerRight
         } else {
             SeriesLabelPosition::UpperRight
-        })
-        .draw()
-        .map_err(err)?;
-    Ok(())
+        },
+    )
 }
 
 // ---- migration timeline -----------------------------------------------------------------------
@@ -650,14 +646,7 @@ impl Chart for Timeline {
                 .label(*kind)
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .label_font(font(14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

@@ -47,12 +47,19 @@ pub trait MigrationPolicy: Debug + Send + Sync {
     fn name(&self) -> &str;
     /// How often it plans (zero: never).
     fn interval(&self) -> SimDuration;
-    /// Time from a plan to its execution.
-    fn lead_time(&self) -> SimDuration;
-    /// What it needs in [`PlanInput::forecast`] at the planning step at `now`.
-    fn needs(&self, now: SimTime) -> ForecastNeed;
-    /// The forecast horizon it plans for.
-    fn horizon(&self) -> SimDuration;
+    /// Time from a plan to its execution (default: none, plans start at once).
+    fn lead_time(&self) -> SimDuration {
+        SimDuration::ZERO
+    }
+    /// What it needs in [`PlanInput::forecast`] at the planning step at `now` (default:
+    /// nothing beyond what has happened).
+    fn needs(&self, _now: SimTime) -> ForecastNeed {
+        ForecastNeed::Nothing
+    }
+    /// The horizon its plans are meant for, and scored over (default: 15 minutes).
+    fn horizon(&self) -> SimDuration {
+        SimDuration::from_mins(15)
+    }
     /// The actions to take, highest net benefit first.
     fn plan(&self, input: &PlanInput<'_>) -> Vec<PlannedAction>;
 }
@@ -111,15 +118,6 @@ impl MigrationPolicy for Static {
     }
     fn interval(&self) -> SimDuration {
         SimDuration::ZERO
-    }
-    fn lead_time(&self) -> SimDuration {
-        SimDuration::ZERO
-    }
-    fn needs(&self, _: SimTime) -> ForecastNeed {
-        ForecastNeed::Nothing
-    }
-    fn horizon(&self) -> SimDuration {
-        SimDuration::from_mins(15)
     }
     fn plan(&self, _: &PlanInput<'_>) -> Vec<PlannedAction> {
         Vec::new()
@@ -301,15 +299,6 @@ impl MigrationPolicy for Reactive {
     }
     fn interval(&self) -> SimDuration {
         self.check_every
-    }
-    fn lead_time(&self) -> SimDuration {
-        SimDuration::ZERO
-    }
-    fn needs(&self, _: SimTime) -> ForecastNeed {
-        ForecastNeed::Nothing
-    }
-    fn horizon(&self) -> SimDuration {
-        SimDuration::from_mins(15)
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<PlannedAction> {
@@ -912,12 +901,6 @@ impl MigrationPolicy for PerformanceBased {
     }
     fn interval(&self) -> SimDuration {
         self.interval
-    }
-    fn lead_time(&self) -> SimDuration {
-        SimDuration::ZERO
-    }
-    fn needs(&self, _: SimTime) -> ForecastNeed {
-        ForecastNeed::Nothing
     }
     fn horizon(&self) -> SimDuration {
         self.horizon
