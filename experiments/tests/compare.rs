@@ -20,17 +20,20 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surge.toml")
 }
 
+/// Every file under `dir` (one level of subdirectories: the charts), by relative name.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            for (inner, bytes) in files(&e.path()) {
+                v.push((format!("{name}/{inner}"), bytes));
+            }
+        } else {
+            v.push((name, std::fs::read(e.path()).unwrap()));
+        }
+    }
     v.sort();
     v
 }
@@ -64,15 +67,30 @@ fn results_do_not_depend_on_the_thread_count() {
     assert!(two.status.success(), "{}", text(&two.stderr));
     let (a, b) = (files(d1.path()), files(d2.path()));
     let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        ["comparison.csv", "comparison.json", "plans.csv", "runs.csv"]
-    );
+    for expected in [
+        "comparison.csv",
+        "comparison.json",
+        "latency.csv",
+        "plans.csv",
+        "runs.csv",
+        "charts/slo_violation_minutes.png",
+        "charts/slo_violation_minutes.svg",
+        "charts/latency_cdf.svg",
+        "charts/migration_timeline.png",
+        "charts/predicted_vs_realised.svg",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    // Charts included: the same bytes, whatever the thread count.
     assert!(
         a == b,
         "seeds 1..3: output bytes differ between 1 and 2 threads"
     );
-    let runs = String::from_utf8(a[3].1.clone()).unwrap();
+    let runs = &a.iter().find(|f| f.0 == "runs.csv").unwrap().1;
+    let runs = String::from_utf8(runs.clone()).unwrap();
     assert_eq!(runs.lines().count(), 1 + 3 * 3, "{runs}");
 }
 

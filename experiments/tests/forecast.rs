@@ -116,8 +116,20 @@ fn dataset_train_evaluate_round_trip() {
         "7..7",
         "--json",
         json.to_str().unwrap(),
+        "--out",
+        dir.path().join("eval").to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // forecast.csv and its chart: the busiest shards, forecast beside actual.
+    let fc = std::fs::read_to_string(dir.path().join("eval/forecast.csv")).unwrap();
+    assert!(fc.starts_with("shard,minute,actual,forecast,persistence,model_mae"));
+    assert!(fc.lines().count() > 10);
+    for chart in ["forecast_vs_actual.png", "forecast_vs_actual.svg"] {
+        assert!(
+            dir.path().join("eval/charts").join(chart).exists(),
+            "{chart}"
+        );
+    }
     let table = text(&out.stdout);
     for name in ["persistence", "seasonal_naive", "moving_average", "ewma"] {
         assert!(table.contains(name), "{table}");
@@ -166,6 +178,8 @@ fn evaluate_accepts_an_external_series() {
         "cpu",
         "--interval",
         "5m",
+        "--out",
+        dir.path().join("series").to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -183,6 +197,8 @@ fn evaluate_accepts_an_external_series() {
         "mem",
         "--interval",
         "5m",
+        "--out",
+        dir.path().join("series").to_str().unwrap(),
     ]);
     assert!(
         text(&wrong.stderr).contains("no column `mem`; columns: time, cpu"),

@@ -133,16 +133,21 @@ fn run_files(args: &[&str], env: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
     full.extend(["--quiet", "--out", out.to_str().unwrap()]);
     let result = shardsim(&full, env);
     assert!(result.status.success(), "{}", text(&result.stderr));
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(&out).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            // The charts: compared like the other files.
+            for c in std::fs::read_dir(e.path()).unwrap() {
+                let c = c.unwrap();
+                let inner = c.file_name().to_string_lossy().into_owned();
+                files.push((format!("{name}/{inner}"), std::fs::read(c.path()).unwrap()));
+            }
+        } else {
+            files.push((name, std::fs::read(e.path()).unwrap()));
+        }
+    }
     files.sort();
     files
 }
@@ -160,6 +165,8 @@ fn the_same_seed_writes_the_same_bytes_at_any_thread_count() {
     assert_eq!(
         names,
         [
+            "charts/load_heatmap.png",
+            "charts/load_heatmap.svg",
             "faults.csv",
             "function_metrics.csv",
             "function_summary.csv",
@@ -185,7 +192,7 @@ fn the_same_seed_writes_the_same_bytes_at_any_thread_count() {
     let manifest: serde_json::Value = serde_json::from_slice(manifest).unwrap();
     assert_eq!(
         manifest["command"],
-        "shardsim run small.toml --seed 5 --routing declared --duration 10m"
+        "shardsim run small.toml --seed 5 --routing declared --duration 10m --policy static"
     );
     assert_eq!(manifest["scenario_source"], "small.toml");
 }
