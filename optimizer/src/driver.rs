@@ -8,7 +8,7 @@ use shardsim_sim::{SimDuration, SimTime, Simulation};
 
 use crate::estimate::{RecentLoad, WorkSnapshot};
 use crate::outcome::{Outcome, Scored};
-use crate::plan::Plan;
+use crate::plan::{Action, Plan};
 use crate::policies::{ForecastNeed, MigrationPolicy, PlanInput};
 
 /// Where forecasts come from for policies that need them.
@@ -192,6 +192,11 @@ impl<'a> Driver<'a> {
             );
         }
         let migrations = sim.model().migrations();
+        let pending: Vec<Action> = self
+            .pending
+            .iter()
+            .flat_map(|(p, _)| p.actions.iter().map(|a| a.action))
+            .collect();
         let actions = self.policy.plan(&PlanInput {
             cluster: sim.model(),
             now,
@@ -199,6 +204,7 @@ impl<'a> Driver<'a> {
             forecast: forecast.as_deref(),
             declared: &self.declared,
             migrations: &migrations,
+            pending: &pending,
         });
         let (urgent, later): (Vec<_>, Vec<_>) = actions.into_iter().partition(|a| a.urgent);
         let plans: Vec<Plan> = [(urgent, now), (later, now + self.policy.lead_time())]

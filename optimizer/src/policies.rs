@@ -39,6 +39,9 @@ pub struct PlanInput<'a> {
     pub declared: &'a [Vec<ShardId>],
     /// The migrations so far (cooldowns are read from here).
     pub migrations: &'a [MigrationRecord],
+    /// Actions already planned and waiting for their lead time: a policy should not plan them
+    /// again.
+    pub pending: &'a [Action],
 }
 
 /// A migration policy.
@@ -724,7 +727,9 @@ impl MigrationPolicy for Planner {
             let mut best: Option<PlannedAction> = None;
             for &(s, trigger) in &hot {
                 for f in functions_on(input, &picture, s) {
-                    if !planning && !volatility.sensitive[f.index()] {
+                    if (!planning && !volatility.sensitive[f.index()])
+                        || input.pending.iter().any(|a| a.function() == f)
+                    {
                         continue;
                     }
                     let planned_for_f: Vec<&PlannedAction> =
@@ -757,10 +762,13 @@ impl MigrationPolicy for Planner {
                         / placement.len().max(1) as f64;
                     let mut candidates = vec![Action::Expand { function: f, to: t }];
                     // A move fixes a hot spot in a pool that is not itself short of capacity.
+                    // A move must not take the function farther from its events' origins
+                    // than the shard it leaves: that trades a load problem for a latency one.
                     if planned_for_f.is_empty()
                         && pool < cfg.target_utilisation
                         && let Some(to) =
                             best_target(input, f, s, &[], |t| target_score(&picture, f, Some(s), t))
+                        && distance(f, to) <= distance(f, s) + 1e-9
                     {
                         candidates.push(Action::Move {
                             function: f,
@@ -809,6 +817,7 @@ impl MigrationPolicy for Planner {
                 let placement = c.placement(f);
                 if placement.len() <= declared.len()
                     || out.iter().any(|a| a.action.function() == f)
+                    || input.pending.iter().any(|a| a.function() == f)
                     || in_cooldown(input.migrations, f, since(input.now, cfg.consolidate_after))
                 {
                     continue;
