@@ -97,6 +97,18 @@ fn check_range(
     }
 }
 
+fn check_at_least_one(field: &'static str, n: usize) -> Result<(), ConfigError> {
+    if n >= 1 {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            field,
+            value: n.to_string(),
+            allowed: "at least 1",
+        })
+    }
+}
+
 fn check_positive(field: &'static str, d: SimDuration) -> Result<(), ConfigError> {
     if d > SimDuration::ZERO {
         Ok(())
@@ -285,13 +297,7 @@ impl Reactive {
         )?;
         check_positive("scale_in_after", self.scale_in_after)?;
         check_range("disruption", self.disruption, 0.0, 1e6, "a cost ≥ 0")?;
-        if self.max_actions == 0 {
-            return Err(ConfigError {
-                field: "max_actions",
-                value: "0".into(),
-                allowed: "at least 1",
-            });
-        }
+        check_at_least_one("max_actions", self.max_actions)?;
         Ok(self)
     }
 }
@@ -499,13 +505,7 @@ impl PlannerConfig {
             "a credit ≥ 0",
         )?;
         check_range("disruption", self.disruption, 0.0, 1e6, "a cost ≥ 0")?;
-        if self.max_actions == 0 {
-            return Err(ConfigError {
-                field: "max_actions",
-                value: "0".into(),
-                allowed: "at least 1",
-            });
-        }
+        check_at_least_one("max_actions", self.max_actions)?;
         Ok(self)
     }
 }
