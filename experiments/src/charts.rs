@@ -489,7 +489,23 @@ impl Chart for Lines {
                 let mut chart = builder
                     .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
                     .map_err(err)?;
-                mesh(&mut chart, &self.x_desc, &self.y_desc)?;
+                chart
+                    .configure_mesh()
+                    .x_desc(&self.x_desc)
+                    .y_desc(&self.y_desc)
+                    .axis_desc_style(font(16))
+                    .label_style(font(13))
+                    // 1, 2 and 5 per decade: the others crowd together near the decade's end.
+                    .x_label_formatter(&|v| {
+                        let mantissa = v / 10f64.powf(v.log10().floor());
+                        if [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 0.05) {
+                            format!("{v:.0}")
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .draw()
+                    .map_err(err)?;
                 draw_lines(&mut chart, lines, self.legend_low)?;
             } else {
                 let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
