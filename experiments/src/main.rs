@@ -481,26 +481,13 @@ fn train(args: &TrainArgs) -> Result<()> {
         }
         let scenarios = load_all(&args.scenarios)?;
         let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
-        let bar = progress(scenarios.len() * seeds.len(), "simulating");
-        let runs = forecast::collect(&scenarios, &seeds, args.duration, args.horizon, &|| {
-            bar.inc(1)
-        })?;
-        bar.finish_and_clear();
-        let interval = scenarios[0].metrics_interval;
-        let h = (args.horizon.as_nanos() / interval.as_nanos()) as usize;
-        let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-        let source = format!(
-            "scenarios {} seeds {}..{}",
-            names.join(","),
-            seeds.first().copied().unwrap_or(0),
-            seeds.last().copied().unwrap_or(0)
-        );
-        (
-            runs.into_iter().flat_map(|r| r.rows).collect(),
-            interval.as_secs_f64(),
-            h,
-            source,
-        )
+        training_rows(
+            &scenarios,
+            &seeds,
+            args.duration,
+            args.horizon,
+            "simulating",
+        )?
     };
     println!(
         "training on {} rows (forest and ridge; the better on validation is kept)…",
@@ -637,25 +624,49 @@ fn train_for_compare(
     seeds: &[u64],
     duration: Option<SimDuration>,
 ) -> Result<shardsim_model::Model> {
-    let horizon = SimDuration::from_mins(15);
-    let bar = progress(scenarios.len() * seeds.len(), "training data");
+    let (rows, interval_secs, horizon, source) = training_rows(
+        scenarios,
+        seeds,
+        duration,
+        SimDuration::from_mins(15),
+        "training data",
+    )?;
+    forecast::train(
+        &rows,
+        horizon,
+        interval_secs,
+        shardsim_model::TrainConfig::default(),
+        source,
+    )
+}
+
+/// Simulates every (scenario, seed) with a progress bar and returns the forecasting rows, the
+/// metrics interval (s), the horizon in intervals, and a description of where the rows came from
+/// (stored in the model file).
+fn training_rows(
+    scenarios: &[scenario::Scenario],
+    seeds: &[u64],
+    duration: Option<SimDuration>,
+    horizon: SimDuration,
+    what: &str,
+) -> Result<(Vec<shardsim_model::Row>, f64, usize, String)> {
+    let bar = progress(scenarios.len() * seeds.len(), what);
     let runs = forecast::collect(scenarios, seeds, duration, horizon, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let interval = scenarios[0].metrics_interval;
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-    let rows: Vec<_> = runs.into_iter().flat_map(|r| r.rows).collect();
-    forecast::train(
-        &rows,
-        (horizon.as_nanos() / interval.as_nanos()) as usize,
+    let source = format!(
+        "scenarios {} seeds {}..{}",
+        names.join(","),
+        seeds.first().copied().unwrap_or(0),
+        seeds.last().copied().unwrap_or(0)
+    );
+    Ok((
+        runs.into_iter().flat_map(|r| r.rows).collect(),
         interval.as_secs_f64(),
-        shardsim_model::TrainConfig::default(),
-        format!(
-            "scenarios {} seeds {}..{}",
-            names.join(","),
-            seeds.first().copied().unwrap_or(0),
-            seeds.last().copied().unwrap_or(0)
-        ),
-    )
+        (horizon.as_nanos() / interval.as_nanos()) as usize,
+        source,
+    ))
 }
 
 /// `shardsim compare`: returns the comparison it wrote.
