@@ -408,9 +408,10 @@ pub struct PlannerConfig {
     pub target_utilisation: f64,
     /// Memory in use over capacity above which a shard is a memory bottleneck.
     pub memory_limit: f64,
-    /// p99 latency over the lowest timeout of its functions above which a shard is a latency
-    /// bottleneck.
-    pub latency_limit: f64,
+    /// Share of a function's recent executions on a shard that missed their deadline above
+    /// which, with the shard loaded beyond the target utilisation, the shard is a latency
+    /// bottleneck for that function (and only for it).
+    pub miss_limit: f64,
     /// Credit (excess-load minutes) for returning a shard to the free pool.
     pub reclaim_credit: f64,
     /// A function is consolidated only if it has not grown for this long (no flapping).
@@ -435,7 +436,7 @@ impl Default for PlannerConfig {
             overload: 0.8,
             target_utilisation: 0.7,
             memory_limit: 0.9,
-            latency_limit: 0.8,
+            miss_limit: 0.02,
             reclaim_credit: 1.0,
             consolidate_after: SimDuration::from_mins(30),
             disruption: 0.5,
@@ -491,11 +492,11 @@ impl PlannerConfig {
             "a share between 0.05 and 1",
         )?;
         check_range(
-            "latency_limit",
-            self.latency_limit,
-            0.05,
-            10.0,
-            "a ratio between 0.05 and 10",
+            "miss_limit",
+            self.miss_limit,
+            0.001,
+            1.0,
+            "a share between 0.001 and 1",
         )?;
         check_range(
             "reclaim_credit",
@@ -562,20 +563,31 @@ impl Planner {
         if f64::from(stats.memory_used_mb) > self.config.memory_limit * f64::from(spec.memory_mb) {
             return Some(Trigger::Memory);
         }
-        let timeout = c
-            .functions()
-            .iter()
-            .enumerate()
-            .filter(|(f, func)| func.active && c.placement(FunctionId(*f as u32)).contains(&s))
-            .map(|(_, func)| func.spec.resources.timeout)
-            .min()?;
-        let p99 = stats.p99?;
-        // Latency that load explains; a far region's latency is not a load problem.
-        (p99.as_secs_f64() > self.config.latency_limit * timeout.as_secs_f64()
-            && picture.load[s.index()] > self.config.target_utilisation)
-            .then_some(Trigger::Latency)
+        (picture.load[s.index()] > self.config.target_utilisation
+            && functions_on(input, picture, s)
+                .into_iter()
+                .any(|f| self.late(input, s, f)))
+        .then_some(Trigger::Latency)
+    }
+
+    /// Whether function `f` has recently been missing its deadline on shard `s` more often than
+    /// `miss_limit` allows. Judged per function: a shard's p99 mixes slow functions with fast
+    /// ones, and a tight-deadline function whose own service tail misses now and then is not
+    /// helped by moving it.
+    fn late(&self, input: &PlanInput<'_>, s: ShardId, f: FunctionId) -> bool {
+        input
+            .cluster
+            .view(input.now)
+            .history(s, f)
+            .is_some_and(|h| {
+                h.executions >= MIN_JUDGED_EXECUTIONS
+                    && 1.0 - h.success_rate > self.config.miss_limit
+            })
     }
 }
+
+/// Fewer remembered executions than this say nothing about a function's misses on a shard.
+const MIN_JUDGED_EXECUTIONS: u32 = 50;
 
 /// How much a target's extra round trip from the function's event origins, as a share of the
 /// function's timeout, counts against it next to its load when the planner picks targets: a
@@ -728,6 +740,7 @@ impl MigrationPolicy for Planner {
             for &(s, trigger) in &hot {
                 for f in functions_on(input, &picture, s) {
                     if (!planning && !volatility.sensitive[f.index()])
+                        || (trigger == Trigger::Latency && !self.late(input, s, f))
                         || input.pending.iter().any(|a| a.function() == f)
                     {
                         continue;
