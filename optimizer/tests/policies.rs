@@ -86,6 +86,14 @@ fn sim(seed: u64, hours: u64) -> Simulation<Cluster> {
     Cluster::simulation(surge_config(hours), seed, Arc::new(LeastLoaded)).expect("valid config")
 }
 
+/// Driving settings for runs that only need the outcome (no fork scoring).
+fn unscored() -> DriveConfig {
+    DriveConfig {
+        score_plans: false,
+        ..DriveConfig::default()
+    }
+}
+
 struct Ran {
     outcome: Outcome,
     migrations: Vec<MigrationRecord>,
@@ -95,15 +103,7 @@ struct Ran {
 fn run(policy: &dyn MigrationPolicy, forecaster: Forecaster<'_>, seed: u64, hours: u64) -> Ran {
     let mut s = sim(seed, hours);
     let end = SimTime::ZERO + SimDuration::from_mins(60 * hours);
-    let mut driver = Driver::new(
-        &s,
-        policy,
-        forecaster,
-        DriveConfig {
-            score_plans: false,
-            ..DriveConfig::default()
-        },
-    );
+    let mut driver = Driver::new(&s, policy, forecaster, unscored());
     driver.run_until(&mut s, end);
     s.model_mut().close_metrics(end);
     let outcome = Outcome::measure(s.model(), SimTime::ZERO..end, 0.8);
@@ -339,15 +339,7 @@ fn a_slow_neighbours_tail_is_no_latency_bottleneck_for_a_tight_function() {
     for seed in 1..=2 {
         let end = SimTime::ZERO + SimDuration::from_mins(120);
         let mut s = Cluster::simulation(config.clone(), seed, Arc::new(LeastLoaded)).unwrap();
-        let mut driver = Driver::new(
-            &s,
-            &predictive,
-            Forecaster::Persistence,
-            DriveConfig {
-                score_plans: false,
-                ..DriveConfig::default()
-            },
-        );
+        let mut driver = Driver::new(&s, &predictive, Forecaster::Persistence, unscored());
         driver.run_until(&mut s, end);
         s.model_mut().close_metrics(end);
         let outcome = Outcome::measure(s.model(), SimTime::ZERO..end, 0.8);
