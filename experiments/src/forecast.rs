@@ -1,5 +1,6 @@
 //! `shardsim dataset | train | evaluate`: forecasting rows from simulated runs, models, scores.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -96,7 +97,7 @@ fn horizon_intervals(horizon: SimDuration, interval: SimDuration) -> Result<usiz
     Ok(h as usize)
 }
 
-const FIXED_COLUMNS: [&str; 8] = [
+const FIXED_COLUMNS: [&str; 9] = [
     "run",
     "scenario",
     "seed",
@@ -104,6 +105,7 @@ const FIXED_COLUMNS: [&str; 8] = [
     "interval",
     "burst",
     "overload_ahead",
+    "peak_ahead",
     "seasonal",
 ];
 
@@ -124,7 +126,8 @@ pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
                 r.shard.to_string(),
                 r.interval.to_string(),
                 u8::from(r.burst).to_string(),
-                u8::from(r.overload_ahead).to_string(),
+                u8::from(r.overload_ahead()).to_string(),
+                format!("{:.9}", r.peak_ahead),
                 r.seasonal.map_or(String::new(), |x| format!("{x:.9}")),
             ];
             rec.extend(r.features.iter().map(|x| format!("{x:.9}")));
@@ -137,8 +140,9 @@ pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
     Ok(n)
 }
 
-/// Reads rows written by [`write_csv`]; the header must match this shardsim's feature schema.
-pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
+/// Reads rows written by [`write_csv`], with the scenario of each run; the header must match
+/// this shardsim's feature schema. The `overload_ahead` column is derived from `peak_ahead`.
+pub fn read_csv(path: &Path) -> Result<(Vec<Row>, BTreeMap<u32, String>)> {
     let mut r =
         csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
     let header: Vec<String> = r.headers()?.iter().map(str::to_owned).collect();
@@ -158,6 +162,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
         );
     }
     let mut rows = Vec::new();
+    let mut scenarios = BTreeMap::new();
     for (line, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
         let num = |i: usize| -> Result<f64> {
@@ -172,27 +177,31 @@ pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
             })
         };
         let f = FIXED_COLUMNS.len();
+        let run = num(0)? as u32;
+        scenarios.entry(run).or_insert_with(|| rec[1].to_owned());
         rows.push(Row {
-            run: num(0)? as u32,
+            run,
             shard: num(3)? as u32,
             interval: num(4)? as u32,
             burst: num(5)? != 0.0,
-            overload_ahead: num(6)? != 0.0,
-            seasonal: if rec[7].is_empty() {
+            peak_ahead: num(7)?,
+            seasonal: if rec[8].is_empty() {
                 None
             } else {
-                Some(num(7)?)
+                Some(num(8)?)
             },
             features: (f..f + FEATURES.len()).map(num).collect::<Result<_>>()?,
             label: num(f + FEATURES.len())?,
         });
     }
-    Ok(rows)
+    Ok((rows, scenarios))
 }
 
-/// Trains on rows; `source` describes them for the model file.
+/// Trains on rows (`scenarios`: the scenario of each run); `source` describes them for the
+/// model file.
 pub fn train(
     rows: &[Row],
+    scenarios: &BTreeMap<u32, String>,
     horizon: usize,
     interval_secs: f64,
     config: TrainConfig,
@@ -201,6 +210,7 @@ pub fn train(
     let config = config.check()?;
     Ok(forecaster::train(
         rows,
+        scenarios,
         horizon as u32,
         interval_secs,
         &config,

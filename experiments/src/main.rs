@@ -14,6 +14,7 @@ mod run;
 mod scenario;
 mod units;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -463,18 +464,18 @@ fn train(args: &TrainArgs) -> Result<()> {
         seed: args.model_seed,
         ..shardsim_model::TrainConfig::default()
     };
-    let (rows, interval_secs, horizon, source) = if let Some(data) = &args.data {
-        let rows = forecast::read_csv(data)?;
-        let h = (args.horizon.as_nanos() / args.interval.as_nanos()) as usize;
+    let data = if let Some(data) = &args.data {
+        let (rows, scenarios) = forecast::read_csv(data)?;
         let name = data
             .file_name()
             .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-        (
+        TrainingData {
             rows,
-            args.interval.as_secs_f64(),
-            h,
-            format!("dataset {name}"),
-        )
+            scenarios,
+            interval_secs: args.interval.as_secs_f64(),
+            horizon: (args.horizon.as_nanos() / args.interval.as_nanos()) as usize,
+            source: format!("dataset {name}"),
+        }
     } else {
         if args.scenarios.is_empty() {
             anyhow::bail!("name at least one scenario to simulate, or give --data FILE.csv");
@@ -490,22 +491,24 @@ fn train(args: &TrainArgs) -> Result<()> {
         )?
     };
     println!(
-        "training on {} rows (forest and ridge; the better on validation is kept)…",
-        rows.len()
+        "training on {} rows (forest and ridge for the load and for the peak; the better on validation is kept)…",
+        data.rows.len()
     );
     let started = wall_clock();
-    let model = forecast::train(&rows, horizon, interval_secs, config, source)?;
+    let model = data.train(config)?;
     let fit_secs = started.elapsed().as_secs_f64();
     output::write_atomic(&args.out, &model.to_bytes())?;
     let (f, r, p) = model.metadata.validation_mae;
     println!(
-        "validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows",
+        "load at t + horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows",
         model.kind, model.metadata.rows.1
     );
+    let (f, r, p) = model.metadata.peak_validation_mae;
     println!(
-        "fitted in {fit_secs:.1} s wall (both models, one core); overload threshold {:.2}",
-        model.overload_threshold
+        "peak over the horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, the load at t {p:.4} → kept {:?}; overload threshold {:.2}",
+        model.peak_kind, model.overload_threshold
     );
+    println!("fitted in {fit_secs:.1} s wall (four regressors, on up to two threads)");
     println!("wrote {}", args.out.display());
     Ok(())
 }
@@ -535,6 +538,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
             let (head, tail) = rows.split_at(split);
             let univariate = forecast::train(
                 head,
+                &BTreeMap::new(),
                 horizon,
                 interval.as_secs_f64(),
                 shardsim_model::TrainConfig {
@@ -624,32 +628,50 @@ fn train_for_compare(
     seeds: &[u64],
     duration: Option<SimDuration>,
 ) -> Result<shardsim_model::Model> {
-    let (rows, interval_secs, horizon, source) = training_rows(
+    training_rows(
         scenarios,
         seeds,
         duration,
         SimDuration::from_mins(15),
         "training data",
-    )?;
-    forecast::train(
-        &rows,
-        horizon,
-        interval_secs,
-        shardsim_model::TrainConfig::default(),
-        source,
-    )
+    )?
+    .train(shardsim_model::TrainConfig::default())
 }
 
-/// Simulates every (scenario, seed) with a progress bar and returns the forecasting rows, the
-/// metrics interval (s), the horizon in intervals, and a description of where the rows came from
-/// (stored in the model file).
+/// Forecasting rows and where they came from.
+struct TrainingData {
+    rows: Vec<shardsim_model::Row>,
+    /// The scenario of each run, so that validation covers every scenario.
+    scenarios: BTreeMap<u32, String>,
+    /// Metrics interval, seconds.
+    interval_secs: f64,
+    /// Horizon, in intervals.
+    horizon: usize,
+    /// Stored in the model file.
+    source: String,
+}
+
+impl TrainingData {
+    fn train(&self, config: shardsim_model::TrainConfig) -> Result<shardsim_model::Model> {
+        forecast::train(
+            &self.rows,
+            &self.scenarios,
+            self.horizon,
+            self.interval_secs,
+            config,
+            self.source.clone(),
+        )
+    }
+}
+
+/// Simulates every (scenario, seed) with a progress bar and returns the forecasting rows.
 fn training_rows(
     scenarios: &[scenario::Scenario],
     seeds: &[u64],
     duration: Option<SimDuration>,
     horizon: SimDuration,
     what: &str,
-) -> Result<(Vec<shardsim_model::Row>, f64, usize, String)> {
+) -> Result<TrainingData> {
     let bar = progress(scenarios.len() * seeds.len(), what);
     let runs = forecast::collect(scenarios, seeds, duration, horizon, &|| bar.inc(1))?;
     bar.finish_and_clear();
@@ -661,12 +683,18 @@ fn training_rows(
         seeds.first().copied().unwrap_or(0),
         seeds.last().copied().unwrap_or(0)
     );
-    Ok((
-        runs.into_iter().flat_map(|r| r.rows).collect(),
-        interval.as_secs_f64(),
-        (horizon.as_nanos() / interval.as_nanos()) as usize,
+    let run_scenarios = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, r.scenario.clone()))
+        .collect();
+    Ok(TrainingData {
+        rows: runs.into_iter().flat_map(|r| r.rows).collect(),
+        scenarios: run_scenarios,
+        interval_secs: interval.as_secs_f64(),
+        horizon: (horizon.as_nanos() / interval.as_nanos()) as usize,
         source,
-    ))
+    })
 }
 
 /// `shardsim compare`: returns the comparison it wrote.

@@ -59,10 +59,9 @@ fn dataset_train_evaluate_round_trip() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let data = std::fs::read_to_string(&csv).unwrap();
     let header = data.lines().next().unwrap();
-    assert!(
-        header
-            .starts_with("run,scenario,seed,shard,interval,burst,overload_ahead,seasonal,load_t,")
-    );
+    assert!(header.starts_with(
+        "run,scenario,seed,shard,interval,burst,overload_ahead,peak_ahead,seasonal,load_t,"
+    ));
     assert!(header.ends_with(",label"));
     // 8 shards × (180 − 59 − 15) intervals × 2 seeds.
     assert_eq!(data.lines().count() - 1, 8 * (180 - 59 - 15) * 2);

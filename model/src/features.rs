@@ -79,8 +79,16 @@ pub struct Row {
     pub burst: bool,
     /// Seasonal-naive forecast: the load one day before the target, if there is a day of history.
     pub seasonal: Option<f64>,
-    /// Whether the load exceeds the overload threshold at some interval in (t, t + horizon].
-    pub overload_ahead: bool,
+    /// The highest offered load at any interval in (t, t + horizon]: the label of the peak
+    /// forecast, which answers "will the shard exceed the overload level within the horizon".
+    pub peak_ahead: f64,
+}
+
+impl Row {
+    /// Whether the load exceeds the overload level at some interval in (t, t + horizon].
+    pub fn overload_ahead(&self) -> bool {
+        self.peak_ahead > OVERLOAD
+    }
 }
 
 /// The overload threshold for "will exceed within the horizon".
@@ -359,7 +367,10 @@ pub fn rows(h: &History, run: u32, horizon: usize) -> Vec<Row> {
                 label: load[target],
                 burst: h.volatile[target],
                 seasonal: target.checked_sub(day).map(|i| load[i]),
-                overload_ahead: load[t + 1..=target].iter().any(|&x| x > OVERLOAD),
+                peak_ahead: load[t + 1..=target]
+                    .iter()
+                    .copied()
+                    .fold(f64::MIN, f64::max),
             });
         }
     }
@@ -434,6 +445,22 @@ mod tests {
     }
 
     #[test]
+    fn the_peak_ahead_sees_a_spike_between_t_and_the_label() {
+        let mut load = vec![0.5; 200];
+        load[100] = 0.95;
+        let h = history(load);
+        let r = rows(&h, 0, 15);
+        let at = |t: u32| r.iter().find(|row| row.interval == t).unwrap();
+        // The spike is inside (t, t + 15] for t in 85..=99; after t = 85 the label misses it.
+        for t in 86..=99 {
+            assert_eq!((at(t).label, at(t).peak_ahead), (0.5, 0.95), "t = {t}");
+            assert!(at(t).overload_ahead());
+        }
+        assert!(!at(84).overload_ahead() && !at(100).overload_ahead());
+        assert_eq!((at(85).label, at(85).peak_ahead), (0.95, 0.95));
+    }
+
+    #[test]
     fn rows_label_the_load_one_horizon_ahead() {
         let h = history((0..200).map(|i| i as f64 / 100.0).collect());
         let r = rows(&h, 7, 15);
@@ -445,7 +472,11 @@ mod tests {
             r.iter()
                 .all(|row| row.label == (row.interval as f64 + 15.0) / 100.0)
         );
-        assert!(r.last().unwrap().overload_ahead);
-        assert!(!first.overload_ahead);
+        assert!(
+            r.iter()
+                .all(|row| row.peak_ahead == row.label && row.peak_ahead >= row.features[0])
+        );
+        assert!(r.last().unwrap().overload_ahead());
+        assert!(!first.overload_ahead());
     }
 }
