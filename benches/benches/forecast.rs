@@ -32,7 +32,15 @@ fn forecast(c: &mut Criterion) {
     }
     .check()
     .expect("valid settings");
-    let model = train(&rows, 15, 60.0, &config, "bench".into()).expect("trains");
+    let model = train(
+        &rows,
+        &Default::default(),
+        15,
+        60.0,
+        &config,
+        "bench".into(),
+    )
+    .expect("trains");
     let mut live = Cluster::simulation(shape.config(), 3, policy()).expect("valid");
     let now = SimTime::ZERO + SimDuration::from_mins(120);
     live.run_until(now);

@@ -1,5 +1,6 @@
 //! `shardsim dataset | train | evaluate`: forecasting rows from simulated runs, models, scores.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -139,9 +140,9 @@ pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
     Ok(n)
 }
 
-/// Reads rows written by [`write_csv`]; the header must match this shardsim's feature schema.
-/// The `overload_ahead` column is derived from `peak_ahead`.
-pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
+/// Reads rows written by [`write_csv`], with the scenario of each run; the header must match
+/// this shardsim's feature schema. The `overload_ahead` column is derived from `peak_ahead`.
+pub fn read_csv(path: &Path) -> Result<(Vec<Row>, BTreeMap<u32, String>)> {
     let mut r =
         csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
     let header: Vec<String> = r.headers()?.iter().map(str::to_owned).collect();
@@ -161,6 +162,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
         );
     }
     let mut rows = Vec::new();
+    let mut scenarios = BTreeMap::new();
     for (line, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
         let num = |i: usize| -> Result<f64> {
@@ -175,8 +177,10 @@ pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
             })
         };
         let f = FIXED_COLUMNS.len();
+        let run = num(0)? as u32;
+        scenarios.entry(run).or_insert_with(|| rec[1].to_owned());
         rows.push(Row {
-            run: num(0)? as u32,
+            run,
             shard: num(3)? as u32,
             interval: num(4)? as u32,
             burst: num(5)? != 0.0,
@@ -190,12 +194,14 @@ pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
             label: num(f + FEATURES.len())?,
         });
     }
-    Ok(rows)
+    Ok((rows, scenarios))
 }
 
-/// Trains on rows; `source` describes them for the model file.
+/// Trains on rows (`scenarios`: the scenario of each run); `source` describes them for the
+/// model file.
 pub fn train(
     rows: &[Row],
+    scenarios: &BTreeMap<u32, String>,
     horizon: usize,
     interval_secs: f64,
     config: TrainConfig,
@@ -204,6 +210,7 @@ pub fn train(
     let config = config.check()?;
     Ok(forecaster::train(
         rows,
+        scenarios,
         horizon as u32,
         interval_secs,
         &config,

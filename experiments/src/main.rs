@@ -14,6 +14,7 @@ mod run;
 mod scenario;
 mod units;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -464,12 +465,13 @@ fn train(args: &TrainArgs) -> Result<()> {
         ..shardsim_model::TrainConfig::default()
     };
     let data = if let Some(data) = &args.data {
-        let rows = forecast::read_csv(data)?;
+        let (rows, scenarios) = forecast::read_csv(data)?;
         let name = data
             .file_name()
             .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
         TrainingData {
             rows,
+            scenarios,
             interval_secs: args.interval.as_secs_f64(),
             horizon: (args.horizon.as_nanos() / args.interval.as_nanos()) as usize,
             source: format!("dataset {name}"),
@@ -538,6 +540,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
             let (head, tail) = rows.split_at(split);
             let univariate = forecast::train(
                 head,
+                &BTreeMap::new(),
                 horizon,
                 interval.as_secs_f64(),
                 shardsim_model::TrainConfig {
@@ -640,6 +643,8 @@ fn train_for_compare(
 /// Forecasting rows and where they came from.
 struct TrainingData {
     rows: Vec<shardsim_model::Row>,
+    /// The scenario of each run, so that the overload threshold is validated on every scenario.
+    scenarios: BTreeMap<u32, String>,
     /// Metrics interval, seconds.
     interval_secs: f64,
     /// Horizon, in intervals.
@@ -652,6 +657,7 @@ impl TrainingData {
     fn train(&self, config: shardsim_model::TrainConfig) -> Result<shardsim_model::Model> {
         forecast::train(
             &self.rows,
+            &self.scenarios,
             self.horizon,
             self.interval_secs,
             config,
@@ -679,8 +685,14 @@ fn training_rows(
         seeds.first().copied().unwrap_or(0),
         seeds.last().copied().unwrap_or(0)
     );
+    let run_scenarios = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, r.scenario.clone()))
+        .collect();
     Ok(TrainingData {
         rows: runs.into_iter().flat_map(|r| r.rows).collect(),
+        scenarios: run_scenarios,
         interval_secs: interval.as_secs_f64(),
         horizon: (horizon.as_nanos() / interval.as_nanos()) as usize,
         source,

@@ -1,6 +1,6 @@
 //! Training, the model file, forecasting, and evaluation against the baselines.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_regressor::{
@@ -30,8 +30,8 @@ pub struct TrainConfig {
     pub features_per_split: usize,
     /// Ridge penalty (> 0).
     pub ridge_alpha: f64,
-    /// Share held out for choosing the model (0.05 to 0.5): every (1/share)-th run, or a single
-    /// run's latest intervals.
+    /// Share held out for choosing the model (0.05 to 0.5): see [`every_kth_run`] and
+    /// [`held_out_runs`]; of a single run, its latest intervals.
     pub validation_share: f64,
     /// Training rows at most (an evenly spaced subsample beyond it), at least 1,000.
     pub max_rows: usize,
@@ -185,7 +185,7 @@ impl Scaler {
 pub struct TrainMetadata {
     /// Free text: scenarios and seeds, or the dataset file.
     pub source: String,
-    /// Rows available, and rows the regressors were fitted on.
+    /// Rows available, and rows the load regressors were fitted on.
     pub rows: (usize, usize),
     /// Validation MAE of the load forecast: (forest, ridge, persistence).
     pub validation_mae: (f64, f64, f64),
@@ -364,32 +364,62 @@ fn fit_head(
     })
 }
 
-/// Trains the two forecasts, each the better of a forest and a ridge regression on validation:
-/// the load at t + horizon, and the peak load over (t, t + horizon] whose forecast above
-/// [`Model::overload_threshold`] predicts an overload. Fitted on some runs and validated on
-/// held-out ones (a time-ordered split: nothing is shuffled across time).
-pub fn train(
-    rows: &[Row],
-    horizon_intervals: u32,
-    interval_secs: f64,
-    config: &CheckedConfig,
-    source: String,
-) -> Result<Model, TrainError> {
-    let cfg = &config.0;
-    // Hold out whole runs, every k-th: they cover every time of day, which the tail of a run does
-    // not. (Which runs that is depends on how many seeds each scenario has: with 4 scenarios × 4
-    // seeds, no market_volatility run. Holding out every scenario's last seeds instead was tried
-    // and moved the predictive policy's results; see the forecasting issue.) With a single run,
-    // fall back to its latest intervals, with a one-horizon gap so that no training label
-    // overlaps a validation input. Nothing is ever shuffled across time.
+/// Every k-th run (k = 1 / share), the load forecast's validation runs. Which runs that is depends
+/// on how many seeds each scenario has (with 4 scenarios × 4 seeds: no market_volatility run), but
+/// holding out every scenario's last seeds instead changed what the load forecast is fitted on and
+/// made the predictive policy 6–10% worse on the burst scenarios (measured over three model
+/// seeds; see the forecasting issue), so the load forecast keeps this until that is understood.
+pub fn every_kth_run(rows: &[Row], share: f64) -> BTreeSet<u32> {
     let runs: BTreeSet<u32> = rows.iter().map(|r| r.run).collect();
-    let every = (1.0 / cfg.validation_share).round().max(2.0) as u32;
-    let held_out: BTreeSet<u32> = runs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| (*i as u32 + 1).is_multiple_of(every))
-        .map(|(_, r)| *r)
-        .collect();
+    let every = (1.0 / share).round().max(2.0) as usize;
+    runs.iter()
+        .skip(every - 1)
+        .step_by(every)
+        .copied()
+        .collect()
+}
+
+/// The peak forecast's validation runs, which set the overload threshold and so must cover every
+/// scenario: of each scenario with at least two runs, its last `share` of them (at least one);
+/// if no scenario has two, every (1/share)-th run, or the last if there are fewer; with a single
+/// run, none (its tail is used).
+pub fn held_out_runs(rows: &[Row], scenarios: &BTreeMap<u32, String>, share: f64) -> BTreeSet<u32> {
+    let runs: BTreeSet<u32> = rows.iter().map(|r| r.run).collect();
+    let mut by_scenario: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for &run in &runs {
+        let name = scenarios.get(&run).map_or("", String::as_str);
+        by_scenario.entry(name).or_default().push(run);
+    }
+    let mut held_out = BTreeSet::new();
+    for group in by_scenario.values().filter(|g| g.len() >= 2) {
+        let n = ((group.len() as f64 * share).ceil() as usize).clamp(1, group.len() - 1);
+        held_out.extend(&group[group.len() - n..]);
+    }
+    if held_out.is_empty() && runs.len() >= 2 {
+        held_out = every_kth_run(rows, share);
+        if held_out.is_empty() {
+            held_out.extend(runs.last());
+        }
+    }
+    held_out
+}
+
+/// Rows to fit on (all of them, and an evenly spaced subsample) and a subsample to validate on.
+struct Split<'a> {
+    train: Vec<&'a Row>,
+    fit: Vec<&'a Row>,
+    valid: Vec<&'a Row>,
+}
+
+/// Whole `held_out` runs for validation; without any, a single run's latest intervals, with a
+/// one-horizon gap so that no training label overlaps a validation input. Nothing is ever
+/// shuffled across time.
+fn split<'a>(
+    rows: &'a [Row],
+    held_out: &BTreeSet<u32>,
+    horizon_intervals: u32,
+    cfg: &TrainConfig,
+) -> Result<Split<'a>, TrainError> {
     let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
         (lo.min(r.interval), hi.max(r.interval))
     });
@@ -404,30 +434,63 @@ pub fn train(
             (!held_out.contains(&r.run), held_out.contains(&r.run))
         }
     };
-    let train_rows: Vec<&Row> = rows.iter().filter(|r| cut(r).0).collect();
-    let valid_rows: Vec<&Row> = rows.iter().filter(|r| cut(r).1).collect();
-    if train_rows.len() < 500 || valid_rows.is_empty() {
-        return Err(TrainError::TooFewRows(train_rows.len()));
+    let train: Vec<&Row> = rows.iter().filter(|r| cut(r).0).collect();
+    let valid: Vec<&Row> = rows.iter().filter(|r| cut(r).1).collect();
+    if train.len() < 500 || valid.is_empty() {
+        return Err(TrainError::TooFewRows(train.len()));
     }
-    let fit_rows = spaced(&train_rows, cfg.max_rows);
-    let valid_sample = spaced(&valid_rows, cfg.max_rows);
+    Ok(Split {
+        fit: spaced(&train, cfg.max_rows),
+        valid: spaced(&valid, cfg.max_rows),
+        train,
+    })
+}
+
+/// Trains the two forecasts, each the better of a forest and a ridge regression on validation:
+/// the load at t + horizon, validated on [`every_kth_run`], and the peak load over
+/// (t, t + horizon], whose forecast above [`Model::overload_threshold`] predicts an overload,
+/// validated on [`held_out_runs`] (`scenarios` names the scenario of each run; runs it does not
+/// name count as one scenario).
+pub fn train(
+    rows: &[Row],
+    scenarios: &BTreeMap<u32, String>,
+    horizon_intervals: u32,
+    interval_secs: f64,
+    config: &CheckedConfig,
+    source: String,
+) -> Result<Model, TrainError> {
+    let cfg = &config.0;
+    let load_split = split(
+        rows,
+        &every_kth_run(rows, cfg.validation_share),
+        horizon_intervals,
+        cfg,
+    )?;
+    let peak_split = split(
+        rows,
+        &held_out_runs(rows, scenarios, cfg.validation_share),
+        horizon_intervals,
+        cfg,
+    )?;
     // Two independent fits, each seeded: the result does not depend on which runs first.
     let (load, peak) = rayon::join(
-        || fit_head(&fit_rows, &valid_sample, |r| r.label, cfg),
-        || fit_head(&fit_rows, &valid_sample, |r| r.peak_ahead, cfg),
+        || fit_head(&load_split.fit, &load_split.valid, |r| r.label, cfg),
+        || fit_head(&peak_split.fit, &peak_split.valid, |r| r.peak_ahead, cfg),
     );
     let (load, peak) = (load?, peak?);
     let load_t = column("load_t");
     let mase_scale = mae(
-        &train_rows
+        &load_split
+            .train
             .iter()
             .map(|r| r.features[load_t])
             .collect::<Vec<_>>(),
-        &train_rows.iter().map(|r| r.label).collect::<Vec<_>>(),
+        &load_split.train.iter().map(|r| r.label).collect::<Vec<_>>(),
     );
     let overload_threshold = calibrate_overload_threshold(
         &peak.validation_forecasts,
-        &valid_sample
+        &peak_split
+            .valid
             .iter()
             .map(|r| r.overload_ahead())
             .collect::<Vec<_>>(),
@@ -444,7 +507,7 @@ pub fn train(
         overload_threshold,
         metadata: TrainMetadata {
             source,
-            rows: (rows.len(), fit_rows.len()),
+            rows: (rows.len(), load_split.fit.len()),
             validation_mae: load.validation_mae,
             peak_validation_mae: peak.validation_mae,
             config: cfg.clone(),
@@ -741,7 +804,15 @@ mod tests {
         }
         .check()
         .unwrap();
-        let model = train(&rows, 15, 60.0, &config, "synthetic".into()).unwrap();
+        let model = train(
+            &rows,
+            &BTreeMap::new(),
+            15,
+            60.0,
+            &config,
+            "synthetic".into(),
+        )
+        .unwrap();
         let (forest, ridge, persistence) = model.metadata.validation_mae;
         assert!(ridge < 1e-3, "ridge validation MAE {ridge}");
         assert!(
@@ -788,7 +859,15 @@ mod tests {
         }
         .check()
         .unwrap();
-        let model = train(&rows, 15, 60.0, &config, "synthetic".into()).unwrap();
+        let model = train(
+            &rows,
+            &BTreeMap::new(),
+            15,
+            60.0,
+            &config,
+            "synthetic".into(),
+        )
+        .unwrap();
         let scores = evaluate(&model, &rows);
         let (precision, recall) = (
             scores[0].overload_precision.unwrap(),
@@ -806,6 +885,52 @@ mod tests {
     }
 
     #[test]
+    fn validation_holds_out_runs_of_every_scenario() {
+        let rows_of = |runs: u32| -> Vec<Row> {
+            let mut rows = synthetic();
+            rows.truncate(1);
+            (0..runs)
+                .map(|run| Row {
+                    run,
+                    ..rows[0].clone()
+                })
+                .collect()
+        };
+        let named = |names: &[&str], per: u32| -> BTreeMap<u32, String> {
+            (0..names.len() as u32 * per)
+                .map(|run| (run, names[(run / per) as usize].to_owned()))
+                .collect()
+        };
+        // Four scenarios × four seeds, scenario-major: every fifth run skips one scenario.
+        assert_eq!(every_kth_run(&rows_of(16), 0.2), BTreeSet::from([4, 9, 14]));
+        let four = named(&["a", "b", "c", "d"], 4);
+        assert_eq!(
+            held_out_runs(&rows_of(16), &four, 0.2),
+            BTreeSet::from([3, 7, 11, 15])
+        );
+        assert_eq!(
+            held_out_runs(&rows_of(16), &four, 0.5),
+            BTreeSet::from([2, 3, 6, 7, 10, 11, 14, 15])
+        );
+        // One run per scenario: every fifth run; fewer than five: the last.
+        let single = named(&["a", "b", "c", "d", "e", "f"], 1);
+        assert_eq!(
+            held_out_runs(&rows_of(6), &single, 0.2),
+            BTreeSet::from([4])
+        );
+        assert_eq!(
+            held_out_runs(&rows_of(3), &single, 0.2),
+            BTreeSet::from([2])
+        );
+        // Unnamed runs are one scenario; a single run holds none out (its tail is used).
+        assert_eq!(
+            held_out_runs(&rows_of(4), &BTreeMap::new(), 0.2),
+            BTreeSet::from([3])
+        );
+        assert!(held_out_runs(&rows_of(1), &BTreeMap::new(), 0.2).is_empty());
+    }
+
+    #[test]
     fn save_load_gives_bit_identical_predictions_and_same_seed_same_bytes() {
         let rows = synthetic();
         let config = TrainConfig {
@@ -815,8 +940,8 @@ mod tests {
         }
         .check()
         .unwrap();
-        let a = train(&rows, 15, 60.0, &config, "s".into()).unwrap();
-        let b = train(&rows, 15, 60.0, &config, "s".into()).unwrap();
+        let a = train(&rows, &BTreeMap::new(), 15, 60.0, &config, "s".into()).unwrap();
+        let b = train(&rows, &BTreeMap::new(), 15, 60.0, &config, "s".into()).unwrap();
         assert_eq!(
             a.to_bytes(),
             b.to_bytes(),
@@ -846,7 +971,7 @@ mod tests {
         }
         .check()
         .unwrap();
-        let bytes = train(&rows, 15, 60.0, &config, "s".into())
+        let bytes = train(&rows, &BTreeMap::new(), 15, 60.0, &config, "s".into())
             .unwrap()
             .to_bytes();
         let mut other = bytes.clone();
