@@ -794,25 +794,31 @@ mod tests {
         rows
     }
 
-    #[test]
-    fn both_regressors_learn_a_known_function() {
-        let rows = synthetic();
-        let config = TrainConfig {
-            max_rows: 5_000,
-            features_per_split: 33,
-            ..TrainConfig::default()
-        }
-        .check()
-        .unwrap();
-        let model = train(
-            &rows,
+    /// Trains on `rows` (one unnamed scenario, 15-interval horizon) with checked `config`.
+    fn fit_rows(rows: &[Row], config: TrainConfig) -> Model {
+        let config = config.check().unwrap();
+        train(
+            rows,
             &BTreeMap::new(),
             15,
             60.0,
             &config,
             "synthetic".into(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn both_regressors_learn_a_known_function() {
+        let rows = synthetic();
+        let model = fit_rows(
+            &rows,
+            TrainConfig {
+                max_rows: 5_000,
+                features_per_split: 33,
+                ..TrainConfig::default()
+            },
+        );
         let (forest, ridge, persistence) = model.metadata.validation_mae;
         assert!(ridge < 1e-3, "ridge validation MAE {ridge}");
         assert!(
@@ -852,22 +858,14 @@ mod tests {
                 r
             })
             .collect();
-        let config = TrainConfig {
-            max_rows: 5_000,
-            trees: 10,
-            ..TrainConfig::default()
-        }
-        .check()
-        .unwrap();
-        let model = train(
+        let model = fit_rows(
             &rows,
-            &BTreeMap::new(),
-            15,
-            60.0,
-            &config,
-            "synthetic".into(),
-        )
-        .unwrap();
+            TrainConfig {
+                max_rows: 5_000,
+                trees: 10,
+                ..TrainConfig::default()
+            },
+        );
         let scores = evaluate(&model, &rows);
         let (precision, recall) = (
             scores[0].overload_precision.unwrap(),
@@ -937,11 +935,9 @@ mod tests {
             max_rows: 3_000,
             trees: 10,
             ..TrainConfig::default()
-        }
-        .check()
-        .unwrap();
-        let a = train(&rows, &BTreeMap::new(), 15, 60.0, &config, "s".into()).unwrap();
-        let b = train(&rows, &BTreeMap::new(), 15, 60.0, &config, "s".into()).unwrap();
+        };
+        let a = fit_rows(&rows, config.clone());
+        let b = fit_rows(&rows, config);
         assert_eq!(
             a.to_bytes(),
             b.to_bytes(),
@@ -964,16 +960,15 @@ mod tests {
             Err(ModelFileError::NotAModel)
         ));
         let rows = synthetic();
-        let config = TrainConfig {
-            max_rows: 2_000,
-            trees: 2,
-            ..TrainConfig::default()
-        }
-        .check()
-        .unwrap();
-        let bytes = train(&rows, &BTreeMap::new(), 15, 60.0, &config, "s".into())
-            .unwrap()
-            .to_bytes();
+        let bytes = fit_rows(
+            &rows,
+            TrainConfig {
+                max_rows: 2_000,
+                trees: 2,
+                ..TrainConfig::default()
+            },
+        )
+        .to_bytes();
         let mut other = bytes.clone();
         other[8] = (FORMAT_VERSION + 1) as u8; // the first field after the header
         assert!(
