@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use shardsim_sim::cluster::{
-    BreakerConfig, Change, ClusterConfig, CpuClass, Emission, EventTypeId, ExchangeId, Fault,
-    FaultKind, FunctionSpec, HawkesGroup, Interner, MonitorConfig, POLICY_NAMES, PoissonSource,
-    Priority, ProtocolId, RateShape, RegimeConfig, RegionId, Resources, RiskLevel, RiskTier,
-    RoutingPolicy, ScheduledChange, SelectionWeights, ServiceTime, ShardBy, ShardId, ShardSpec,
-    ShardTags, Topology, TradeSize, Urgency, Version, policy_by_name,
+    BreakerConfig, Change, ClusterConfig, CpuClass, Emission, EpisodeShape, EventTypeId,
+    ExchangeId, Fault, FaultKind, FunctionSpec, HawkesGroup, Interner, MonitorConfig, POLICY_NAMES,
+    PoissonSource, Priority, ProtocolId, RateShape, RegimeConfig, RegionId, Resources, RiskLevel,
+    RiskTier, RoutingPolicy, ScheduledChange, SelectionWeights, ServiceTime, ShardBy, ShardId,
+    ShardSpec, ShardTags, Topology, TradeSize, Urgency, Version, policy_by_name,
 };
 use shardsim_sim::hash::stable_hash;
 use shardsim_sim::{SimDuration, SimTime};
@@ -315,6 +315,10 @@ struct RegimeDef {
     volatile_multiplier: f64,
     #[serde(default = "calm")]
     start: RegimeStart,
+    /// Build-up of a volatile episode to the full multiplier (absent: at once).
+    onset: Option<Dur>,
+    /// Half-life of the episode's excess once built up (absent: no decay).
+    half_life: Option<Spanned<Dur>>,
 }
 
 fn calm() -> RegimeStart {
@@ -1097,11 +1101,28 @@ fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
     config.routing_overrides = overrides;
     config.metrics_interval = metrics_interval;
     config.arrivals_until = SimTime::ZERO + meta.duration.0;
+    if let Some(h) = raw
+        .workload
+        .regime
+        .as_ref()
+        .and_then(|r| r.half_life.as_ref())
+        .filter(|h| h.get_ref().0 == SimDuration::ZERO)
+    {
+        return ctx.err(
+            Some(h.span()),
+            "workload.regime.half_life",
+            "must be positive; leave it out for episodes that do not decay",
+        );
+    }
     config.regime = raw.workload.regime.as_ref().map(|r| RegimeConfig {
         calm_mean: r.calm_mean.0,
         volatile_mean: r.volatile_mean.0,
         volatile_multiplier: r.volatile_multiplier,
         start_volatile: matches!(r.start, RegimeStart::Volatile),
+        episode: EpisodeShape {
+            onset: r.onset.map_or(SimDuration::ZERO, |d| d.0),
+            half_life: r.half_life.as_ref().map(|h| h.get_ref().0),
+        },
     });
     if let Some(b) = &raw.breaker {
         config.breaker = BreakerConfig {

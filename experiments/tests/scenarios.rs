@@ -219,6 +219,37 @@ fn the_fixture_validates_and_its_crash_shows_in_the_results() {
     assert!(summary["volatile_share"].as_f64().unwrap() > 0.0);
 }
 
+#[test]
+fn a_shaped_volatile_episode_in_the_file_reaches_the_arrivals() {
+    // The same regime path (same seed, same stream) with and without a build-up and decay: the
+    // shaped episodes never exceed the step's multiplier and mostly stay below it.
+    let invocations = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("regime.toml");
+        std::fs::write(&file, text).unwrap();
+        let files = run_files(&["run", file.to_str().unwrap(), "--seed", "4"], &[]);
+        let summary = &files.iter().find(|f| f.0 == "summary.json").unwrap().1;
+        let summary: serde_json::Value = serde_json::from_slice(summary).unwrap();
+        (
+            summary["invocations"].as_u64().unwrap(),
+            summary["volatile_share"].as_f64().unwrap(),
+        )
+    };
+    let shaped_text = FIXTURE.replacen(
+        "volatile_multiplier = 3.0",
+        "volatile_multiplier = 3.0\nonset = \"1m\"\nhalf_life = \"30s\"",
+        1,
+    );
+    let (step, step_share) = invocations(FIXTURE);
+    let (shaped, shaped_share) = invocations(&shaped_text);
+    assert_eq!(
+        step_share, shaped_share,
+        "the episodes come and go at the same times"
+    );
+    assert!(step_share > 0.0);
+    assert!(shaped < step, "shaped {shaped} vs step {step} invocations");
+}
+
 /// Replaces `from` with `to` in the fixture (which must contain it), writes it, validates it.
 fn broken(from: &str, to: &str) -> String {
     assert!(FIXTURE.contains(from), "fixture lacks {from:?}");
@@ -286,6 +317,10 @@ fn broken_scenarios_each_give_their_specific_error() {
         (
             broken("[workload.regime]", "[[workload.hawkes]]\nname = \"boom\"\nsources = [\"prices\"]\ndecay = \"10s\"\nself_excitation = 1.3\n\n[workload.regime]"),
             "broken.toml: source `boom`: branching ratio (spectral radius of excitation) is 1.300; it must be < 1 or the process explodes".to_owned(),
+        ),
+        (
+            broken("volatile_multiplier = 3.0", "volatile_multiplier = 3.0\nonset = \"2m\"\nhalf_life = \"0s\""),
+            format!("broken.toml:{}: field `workload.regime.half_life`: must be positive; leave it out for episodes that do not decay", line_of("volatile_multiplier = 3.0") + 2),
         ),
         (
             broken("name = \"dex\"\ncount = 4", "name = \"dex\"\ncount = 4\nrisk_tier = \"mega\""),

@@ -88,6 +88,7 @@
 //!     volatile_mean: SimDuration::from_mins(20),
 //!     volatile_multiplier: 2.0,
 //!     start_volatile: false,
+//!     episode: Default::default(),
 //! });
 //! let end = SimTime::ZERO + SimDuration::from_mins(60);
 //! config.arrivals_until = end;

@@ -76,6 +76,7 @@ fn surge_config(hours: u64) -> ClusterConfig {
         volatile_mean: SimDuration::from_mins(25),
         volatile_multiplier: 2.0,
         start_volatile: false,
+        episode: Default::default(),
     });
     c.arrivals_until = SimTime::ZERO + SimDuration::from_mins(60 * hours);
     c.metrics_interval = SimDuration::from_mins(1);

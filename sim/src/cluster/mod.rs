@@ -110,6 +110,6 @@ pub use topology::{
     ShardSpec, ShardTags, Topology,
 };
 pub use workload::{
-    HawkesGroup, PoissonSource, RateShape, RegimeConfig, RegimePath, SourceError, TradeSize,
-    spectral_radius,
+    EpisodeShape, HawkesGroup, PoissonSource, RateShape, RegimeConfig, RegimePath, SourceError,
+    TradeSize, spectral_radius,
 };

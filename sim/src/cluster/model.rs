@@ -768,9 +768,11 @@ impl Cluster {
             if !(r.volatile_multiplier.is_finite() && r.volatile_multiplier > 0.0)
                 || r.calm_mean == SimDuration::ZERO
                 || r.volatile_mean == SimDuration::ZERO
+                || r.episode.half_life == Some(SimDuration::ZERO)
             {
                 return Err(ClusterError::Invalid(
-                    "regime: calm and volatile means must be > 0 and the multiplier > 0".into(),
+                    "regime: calm and volatile means must be > 0, the multiplier > 0 and a half-life > 0"
+                        .into(),
                 ));
             }
             let mut rng = cluster.rng_streams.stream("regime");

@@ -8,9 +8,13 @@
 //!   per exchange): every event raises every member's intensity by `excitation[i][j]` expected
 //!   offspring, decaying exponentially. Simulated exactly by Ogata's thinning.
 //! * [`TradeSize`] — heavy-tailed (Pareto) trade sizes for whale activity.
+//! * [`EpisodeShape`] — how a volatile episode's intensity evolves: a step to the multiplier (the
+//!   default), or a build-up over an `onset` and an exponential decay back toward calm, as
+//!   volatility shocks do in real markets.
 //!
 //! **Exact simulation.** Intensities change piecewise: at profile knots (every hour), day
-//! boundaries, regime switches, the start, the end of the ramp, the stop. Within a segment the
+//! boundaries, regime switches, every minute of a shaped volatile episode, the start, the end of
+//! the ramp, the stop. Within a segment the
 //! intensity is bounded by a constant, so arrivals are drawn by thinning against that bound; when a
 //! candidate falls past the segment's end the draw restarts at the boundary, which is exact because
 //! the exponential is memoryless.
@@ -105,6 +109,45 @@ pub struct RegimeConfig {
     pub volatile_multiplier: f64,
     /// Whether the run starts volatile.
     pub start_volatile: bool,
+    /// How the multiplier evolves within a volatile episode.
+    pub episode: EpisodeShape,
+}
+
+/// The course of a volatile episode's multiplier `m(s)`, `s` the time since the episode began:
+/// `1 + (multiplier − 1) · min(1, s / onset) · 2^(−max(0, s − onset) / half_life)` — a linear
+/// build-up to the full multiplier over `onset`, then an exponential decay with `half_life`. The
+/// episode still ends at its (exponentially distributed) switch back to calm. The default, no
+/// onset and no decay, is a step: the full multiplier for the whole episode.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EpisodeShape {
+    /// Time to build up to the full multiplier (zero: at once).
+    pub onset: SimDuration,
+    /// Half-life of the excess over calm once built up (`None`: no decay).
+    pub half_life: Option<SimDuration>,
+}
+
+/// Step of the piecewise bound of a shaped episode: short enough that thinning wastes few draws.
+const EPISODE_STEP_NS: u64 = 60_000_000_000;
+
+impl EpisodeShape {
+    /// Whether this is the plain step (no onset, no decay).
+    pub fn is_step(&self) -> bool {
+        self.onset == SimDuration::ZERO && self.half_life.is_none()
+    }
+
+    /// The share of the excess `multiplier − 1` in force `since` the episode began, in [0, 1].
+    pub fn excess_share(&self, since: SimDuration) -> f64 {
+        let s = since.as_nanos() as f64;
+        let onset = self.onset.as_nanos() as f64;
+        let build = if s >= onset { 1.0 } else { s / onset };
+        let decay = match self.half_life {
+            Some(h) if s > onset => {
+                (-(s - onset) / h.as_nanos() as f64 * std::f64::consts::LN_2).exp()
+            }
+            _ => 1.0,
+        };
+        build * decay
+    }
 }
 
 /// A multivariate Hawkes process over some sources (by index into the configuration's sources).
@@ -142,6 +185,7 @@ pub struct RegimePath {
     /// (time, volatile?) at each switch, starting with (0, initial state).
     pub switches: Vec<(SimTime, bool)>,
     multiplier: f64,
+    episode: EpisodeShape,
 }
 
 impl RegimePath {
@@ -150,6 +194,7 @@ impl RegimePath {
         RegimePath {
             switches: vec![(SimTime::ZERO, false)],
             multiplier: 1.0,
+            episode: EpisodeShape::default(),
         }
     }
 
@@ -176,6 +221,7 @@ impl RegimePath {
         RegimePath {
             switches,
             multiplier: config.volatile_multiplier,
+            episode: config.episode,
         }
     }
 
@@ -185,15 +231,39 @@ impl RegimePath {
         i > 0 && self.switches[i - 1].1
     }
 
-    /// The multiplier for regime-sensitive sources at `t`, and when it next changes.
-    fn at(&self, t: SimTime) -> (f64, SimTime) {
+    /// The multiplier for regime-sensitive sources at `t`, a bound on it valid on `[t, end)`, and
+    /// `end`: the next switch or, within a shaped episode, the next step of its piecewise bound.
+    fn at(&self, t: SimTime) -> (f64, f64, SimTime) {
         let i = self.switches.partition_point(|&(s, _)| s <= t);
-        let volatile = i > 0 && self.switches[i - 1].1;
         let next = self.switches.get(i).map_or(SimTime::MAX, |&(s, _)| s);
-        (if volatile { self.multiplier } else { 1.0 }, next)
+        let began = match i.checked_sub(1).map(|k| self.switches[k]) {
+            Some((began, true)) => began,
+            _ => return (1.0, 1.0, next),
+        };
+        if self.episode.is_step() {
+            return (self.multiplier, self.multiplier, next);
+        }
+        let since = t - began;
+        let onset_end = began + self.episode.onset;
+        let step_end = began
+            + SimDuration::from_nanos((since.as_nanos() / EPISODE_STEP_NS + 1) * EPISODE_STEP_NS);
+        let mut end = next.min(step_end);
+        if t < onset_end {
+            end = end.min(onset_end);
+        }
+        let excess = self.multiplier - 1.0;
+        let value = 1.0 + excess * self.episode.excess_share(since);
+        // The share rises during the onset and falls after it: the larger end bounds the step.
+        let at_end = 1.0 + excess * self.episode.excess_share(end.min(step_end) - began);
+        (value, value.max(at_end), end)
     }
 
-    /// The volatile multiplier.
+    /// The multiplier in force at `t` (1 while calm).
+    pub fn multiplier_at(&self, t: SimTime) -> f64 {
+        self.at(t).0
+    }
+
+    /// The volatile multiplier (the full one, at the height of a shaped episode).
     pub fn multiplier(&self) -> f64 {
         self.multiplier
     }
@@ -252,9 +322,9 @@ fn shape_at(shape: &RateShape, regime: &RegimePath, t: SimTime) -> (f64, f64, Si
         bound *= w;
     }
     if shape.regime_sensitive {
-        let (m, next) = regime.at(t);
+        let (m, m_bound, next) = regime.at(t);
         value *= m;
-        bound *= m;
+        bound *= m_bound;
         end = end.min(next);
     }
     let ramp_end = shape.starts_at + shape.ramp;
@@ -657,6 +727,7 @@ mod tests {
             volatile_mean: SimDuration::from_secs(1800),
             volatile_multiplier: 5.0,
             start_volatile: false,
+            episode: EpisodeShape::default(),
         };
         let mut volatile_share = 0.0;
         let days = 40;
@@ -700,6 +771,94 @@ mod tests {
             * 60.0;
         let rate = in_volatile / volatile_secs;
         assert!((rate - 5.0).abs() < 0.5, "volatile rate {rate}");
+    }
+
+    /// One volatile episode from t = 0 that lasts (practically) all day.
+    fn one_long_episode(episode: EpisodeShape, multiplier: f64) -> RegimePath {
+        RegimePath {
+            switches: vec![(SimTime::ZERO, true)],
+            multiplier,
+            episode,
+        }
+    }
+
+    #[test]
+    fn a_shaped_episode_builds_up_then_decays() {
+        let shape = EpisodeShape {
+            onset: SimDuration::from_mins(10),
+            half_life: Some(SimDuration::from_mins(20)),
+        };
+        let share = |mins: u64| shape.excess_share(SimDuration::from_secs(mins * 60));
+        assert_eq!(share(0), 0.0);
+        assert!((share(5) - 0.5).abs() < 1e-12);
+        assert!((share(10) - 1.0).abs() < 1e-12);
+        assert!((share(30) - 0.5).abs() < 1e-12);
+        assert!((share(50) - 0.25).abs() < 1e-12);
+        assert!(EpisodeShape::default().is_step());
+        assert_eq!(EpisodeShape::default().excess_share(SimDuration::ZERO), 1.0);
+
+        // Arrivals follow the shape: 10/s calm, up to 40/s at the height of the episode.
+        let path = one_long_episode(shape, 4.0);
+        let src = source(
+            10.0,
+            RateShape {
+                regime_sensitive: true,
+                ..RateShape::default()
+            },
+        );
+        let per_window = |from: u64, to: u64, seeds: u64| {
+            let mut n = 0;
+            for seed in 0..seeds {
+                n += count(&src, seed, hours(2), &path)
+                    .iter()
+                    .filter(|t| (from * 60..to * 60).contains(&(t.as_nanos() / 1_000_000_000)))
+                    .count();
+            }
+            n as f64 / seeds as f64
+        };
+        // Expected counts: the intensity integrated over each window.
+        let expected = |from: u64, to: u64| {
+            (from * 60..to * 60)
+                .map(|sec| {
+                    let since = SimDuration::from_nanos(sec * 1_000_000_000 + 500_000_000);
+                    10.0 * (1.0 + 3.0 * shape.excess_share(since))
+                })
+                .sum::<f64>()
+        };
+        for (from, to) in [(0, 10), (10, 20), (30, 50), (90, 120)] {
+            let (got, want) = (per_window(from, to, 8), expected(from, to));
+            // Poisson: sd of the mean of 8 windows is √(want / 8), under 2% of want here.
+            assert!(
+                (got - want).abs() < 4.0 * (want / 8.0).sqrt(),
+                "minutes {from}..{to}: {got} arrivals, expected {want}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Thinning is exact only if the bound holds over its whole segment.
+        #[test]
+        fn a_shaped_episode_stays_under_its_bound(
+            onset_s in 0u64..1800,
+            half_life_s in proptest::option::of(1u64..3600),
+            multiplier in 0.2f64..6.0,
+            at_s in 0u64..7200,
+            later in 0.0f64..1.0,
+        ) {
+            let path = one_long_episode(
+                EpisodeShape {
+                    onset: SimDuration::from_secs(onset_s),
+                    half_life: half_life_s.map(SimDuration::from_secs),
+                },
+                multiplier,
+            );
+            let t = SimTime::ZERO + SimDuration::from_secs(at_s);
+            let (value, bound, end) = path.at(t);
+            proptest::prop_assert!(end > t);
+            proptest::prop_assert!(value <= bound + 1e-12);
+            let inside = t + SimDuration::from_nanos(((end - t).as_nanos() as f64 * later) as u64);
+            proptest::prop_assert!(path.at(inside).0 <= bound + 1e-12);
+        }
     }
 
     #[test]
