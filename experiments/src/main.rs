@@ -500,8 +500,11 @@ fn train(args: &TrainArgs) -> Result<()> {
     output::write_atomic(&args.out, &model.to_bytes())?;
     let (f, r, p) = model.metadata.validation_mae;
     println!(
-        "load at t + horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows",
-        model.kind, model.metadata.rows.1
+        "load at t + horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows; moves {:.0}% (calm) and {:.0}% (volatile) of the way from the load at t to it",
+        model.kind,
+        model.metadata.rows.1,
+        model.shrinkage[0] * 100.0,
+        model.shrinkage[1] * 100.0
     );
     let (f, r, p) = model.metadata.peak_validation_mae;
     println!(

@@ -12,7 +12,7 @@ use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParame
 use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column};
 
 /// Bumped whenever the file layout changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"SHSMODEL";
 
 type Matrix = DenseMatrix<f64>;
@@ -212,6 +212,9 @@ pub struct Model {
     pub peak_kind: ModelKind,
     /// Training MAE of persistence: the scale of MASE.
     pub mase_scale: f64,
+    /// How far the load forecast moves from the load at t toward the regressor's forecast, for a
+    /// calm and a volatile market at t: chosen on validation (see [`fit_shrinkage`]).
+    pub shrinkage: [f64; 2],
     /// A peak forecast above this predicts "the shard will exceed 0.8 load within the horizon":
     /// calibrated on the held-out runs (see [`calibrate_overload_threshold`]).
     pub overload_threshold: f64,
@@ -495,6 +498,7 @@ pub fn train(
             .map(|r| r.overload_ahead())
             .collect::<Vec<_>>(),
     );
+    let shrinkage = fit_shrinkage(&load_split.valid, &load.validation_forecasts);
     Ok(Model {
         format_version: FORMAT_VERSION,
         schema_version: SCHEMA_VERSION,
@@ -504,6 +508,7 @@ pub fn train(
         kind: load.kind,
         peak_kind: peak.kind,
         mase_scale,
+        shrinkage,
         overload_threshold,
         metadata: TrainMetadata {
             source,
@@ -539,8 +544,21 @@ impl Predictor {
 }
 
 impl Model {
-    /// Forecasts of the load at t + horizon for feature rows (one per shard, say).
+    /// Point forecasts of the load at t + horizon for feature rows (one per shard, say): the
+    /// regressor's forecast shrunk toward the load at t by [`Model::shrinkage`], for the lowest
+    /// absolute error. This is the forecast `evaluate` scores.
     pub fn predict(&self, rows: &[&[f64]]) -> Vec<f64> {
+        let raw = self.predictor.predict(rows);
+        rows.iter()
+            .zip(raw)
+            .map(|(row, p)| shrink(row, p, self.shrinkage))
+            .collect()
+    }
+
+    /// The regressor's own forecasts of the load at t + horizon: the expected load (it is fitted
+    /// for squared error), which is what weighing costs and benefits needs. The planner uses
+    /// these; shrinking them toward the load at t made its plans worse (see ARCHITECTURE.md).
+    pub fn predict_mean(&self, rows: &[&[f64]]) -> Vec<f64> {
         self.predictor.predict(rows)
     }
 
@@ -603,6 +621,51 @@ pub fn baseline(name: &str, row: &Row) -> f64 {
         "ewma" => row.features[column("load_ewma")],
         other => panic!("unknown baseline {other}"),
     }
+}
+
+/// The load at t plus `shrinkage[regime at t]` of the way to the regressor's forecast `p`.
+fn shrink(row: &[f64], p: f64, shrinkage: [f64; 2]) -> f64 {
+    let now = row[column("load_t")];
+    let volatile = row[column("volatile_t")] > 0.5;
+    now + shrinkage[usize::from(volatile)] * (p - now)
+}
+
+/// For a calm and a volatile market at t, the share (0 to 1 in steps of 0.05) of the way from the
+/// load at t to the regressor's forecast with the lowest validation MAE; ties keep more of the
+/// regressor.
+///
+/// A regressor fitted for squared error forecasts the conditional mean: in a volatile market it
+/// hedges toward the switch back to calm, which is less likely than not within the horizon, and
+/// MAE charges it for that on every interval the market stays volatile. In a calm market the
+/// share trims the forest's own variance. The regressor's validation forecasts are those it was
+/// chosen on, so the share is fitted on runs it was not trained on.
+pub fn fit_shrinkage(valid: &[&Row], forecasts: &[f64]) -> [f64; 2] {
+    let mut out = [1.0; 2];
+    for (state, share) in out.iter_mut().enumerate() {
+        let rows: Vec<(f64, f64, f64)> = valid
+            .iter()
+            .zip(forecasts)
+            .filter(|(r, _)| usize::from(r.features[column("volatile_t")] > 0.5) == state)
+            .map(|(r, &p)| (r.features[column("load_t")], p, r.label))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let error = |a: f64| -> f64 {
+            rows.iter()
+                .map(|&(now, p, label)| (now + a * (p - now) - label).abs())
+                .sum()
+        };
+        *share = (0..=20)
+            .rev()
+            .map(|i| f64::from(i) * 0.05)
+            .fold((1.0, f64::INFINITY), |best, a| {
+                let e = error(a);
+                if e < best.1 { (a, e) } else { best }
+            })
+            .0;
+    }
+    out
 }
 
 /// The decision threshold for "will exceed the overload level within the horizon" from peak
@@ -797,6 +860,43 @@ mod tests {
             "synthetic".into(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_forecast_that_hedges_against_a_persisting_regime_is_pulled_back_to_the_load_at_t() {
+        // Calm rows: the regressor is right. Volatile rows: the regime persists (label = load at
+        // t) in 7 of 10, but the regressor forecasts the mean, 0.3 below.
+        let row = |volatile: bool, now: f64, label: f64| {
+            let mut features = vec![0.0; FEATURES.len()];
+            features[column("load_t")] = now;
+            features[column("volatile_t")] = f64::from(u8::from(volatile));
+            Row {
+                run: 0,
+                shard: 0,
+                interval: 0,
+                features,
+                label,
+                burst: volatile,
+                seasonal: None,
+                peak_ahead: label,
+            }
+        };
+        let mut rows = Vec::new();
+        let mut forecasts = Vec::new();
+        for i in 0..20 {
+            let now = 0.3 + 0.01 * f64::from(i);
+            rows.push(row(false, now, now + 0.1));
+            forecasts.push(now + 0.1);
+        }
+        for i in 0..10 {
+            rows.push(row(true, 1.0, if i < 7 { 1.0 } else { 0.0 }));
+            forecasts.push(0.7);
+        }
+        let refs: Vec<&Row> = rows.iter().collect();
+        assert_eq!(fit_shrinkage(&refs, &forecasts), [1.0, 0.0]);
+        // The model applies it: a volatile row's forecast is the load at t.
+        assert_eq!(shrink(&rows[25].features, 0.7, [1.0, 0.0]), 1.0);
+        assert_eq!(shrink(&rows[0].features, 0.4, [1.0, 0.0]), 0.4);
     }
 
     #[test]

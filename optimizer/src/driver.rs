@@ -260,9 +260,10 @@ impl<'a> Driver<'a> {
                     Some((_, rows)) => {
                         let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
                         // The model forecasts delivered load; demand that is not getting
-                        // through (shed, dropped) is added as it is now.
+                        // through (shed, dropped) is added as it is now. Plans weigh expected
+                        // costs and benefits, so they take the expected load.
                         model
-                            .predict(&refs)
+                            .predict_mean(&refs)
                             .into_iter()
                             .zip(load.unserved_by_shard())
                             .map(|(x, u)| x.max(0.0) + u)
