@@ -127,11 +127,13 @@ pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
                 r.interval.to_string(),
                 u8::from(r.burst).to_string(),
                 u8::from(r.overload_ahead()).to_string(),
-                format!("{:.9}", r.peak_ahead),
-                r.seasonal.map_or(String::new(), |x| format!("{x:.9}")),
+                r.peak_ahead.to_string(),
+                r.seasonal.map_or(String::new(), |x| x.to_string()),
             ];
-            rec.extend(r.features.iter().map(|x| format!("{x:.9}")));
-            rec.push(format!("{:.9}", r.label));
+            // Shortest decimals that read back to the same f64: `train --data` on this file fits
+            // the same model as `train` on the simulation.
+            rec.extend(r.features.iter().map(f64::to_string));
+            rec.push(r.label.to_string());
             w.write_record(&rec)?;
             n += 1;
         }

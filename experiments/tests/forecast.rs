@@ -104,6 +104,29 @@ fn dataset_train_evaluate_round_trip() {
         "8",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The file holds the rows exactly: the same seeds trained on directly give the same scores.
+    let direct = dir.path().join("direct.model");
+    train(s, "1..2", "8", &direct);
+    let scores_of = |model: &std::path::Path| {
+        let json = dir.path().join("scores.json");
+        let out = shardsim(&[
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            s,
+            "--seeds",
+            "7..7",
+            "--json",
+            json.to_str().unwrap(),
+            "--out",
+            dir.path().join("scores").to_str().unwrap(),
+            "--no-plots",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        v["models"].clone()
+    };
+    assert_eq!(scores_of(&from_csv), scores_of(&direct));
 
     let json = dir.path().join("eval.json");
     let out = shardsim(&[
