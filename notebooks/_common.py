@@ -3,11 +3,14 @@ outputs a notebook reads exist (generating small ones under results/notebooks/ i
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "results"
+# The test command points this at an empty directory, so that the notebooks check outputs of the
+# current build rather than whatever an older one left in results/.
+RESULTS = Path(os.environ.get("SHARDSIM_RESULTS", ROOT / "results"))
 SMALL = RESULTS / "notebooks"
 
 

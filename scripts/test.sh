@@ -28,7 +28,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
 cargo build --release --locked --quiet
-"$venv/bin/python" -m pytest --nbmake -q notebooks/ 2>&1 | tee -a "$log"
+rm -rf target/notebook-results
+SHARDSIM_RESULTS="$PWD/target/notebook-results" \
+    "$venv/bin/python" -m pytest --nbmake -q notebooks/ 2>&1 | tee -a "$log"
 
 # One closing line for whoever reads the end of this output: totals over every test binary and
 # the notebooks.
