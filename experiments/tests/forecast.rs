@@ -42,6 +42,39 @@ fn train(scenario: &str, seeds: &str, trees: &str, model: &std::path::Path) -> O
     out
 }
 
+/// `shardsim evaluate --model MODEL SCENARIO --seeds SEEDS --json DIR/NAME.json --out DIR/NAME`
+/// (with `--no-plots` unless `plots`), which must succeed: its output and the JSON scores.
+fn evaluate(
+    model: &std::path::Path,
+    scenario: &str,
+    seeds: &str,
+    dir: &std::path::Path,
+    name: &str,
+    plots: bool,
+) -> (Output, serde_json::Value) {
+    let json = dir.join(format!("{name}.json"));
+    let out_dir = dir.join(name);
+    let mut args = vec![
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        scenario,
+        "--seeds",
+        seeds,
+        "--json",
+        json.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    if !plots {
+        args.push("--no-plots");
+    }
+    let out = shardsim(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let scores = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (out, scores)
+}
+
 #[test]
 fn dataset_train_evaluate_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -108,40 +141,11 @@ fn dataset_train_evaluate_round_trip() {
     let direct = dir.path().join("direct.model");
     train(s, "1..2", "8", &direct);
     let scores_of = |model: &std::path::Path| {
-        let json = dir.path().join("scores.json");
-        let out = shardsim(&[
-            "evaluate",
-            "--model",
-            model.to_str().unwrap(),
-            s,
-            "--seeds",
-            "7..7",
-            "--json",
-            json.to_str().unwrap(),
-            "--out",
-            dir.path().join("scores").to_str().unwrap(),
-            "--no-plots",
-        ]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        v["models"].clone()
+        evaluate(model, s, "7..7", dir.path(), "scores", false).1["models"].clone()
     };
     assert_eq!(scores_of(&from_csv), scores_of(&direct));
 
-    let json = dir.path().join("eval.json");
-    let out = shardsim(&[
-        "evaluate",
-        "--model",
-        model.to_str().unwrap(),
-        s,
-        "--seeds",
-        "7..7",
-        "--json",
-        json.to_str().unwrap(),
-        "--out",
-        dir.path().join("eval").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (out, scores) = evaluate(&model, s, "7..7", dir.path(), "eval", true);
     // forecast.csv and its chart: the busiest shards, forecast beside actual.
     let fc = std::fs::read_to_string(dir.path().join("eval/forecast.csv")).unwrap();
     assert!(fc.starts_with("shard,minute,actual,forecast,persistence,model_mae"));
@@ -156,7 +160,6 @@ fn dataset_train_evaluate_round_trip() {
     for name in ["persistence", "seasonal_naive", "moving_average", "ewma"] {
         assert!(table.contains(name), "{table}");
     }
-    let scores: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let models = scores["models"].as_array().unwrap();
     assert_eq!(models.len(), 5);
     for m in models {
@@ -178,22 +181,7 @@ fn dataset_train_evaluate_round_trip() {
 
 /// The trained model's MAE skill over persistence on the held-out `seeds`, pooled.
 fn skill(model: &std::path::Path, scenario: &str, seeds: &str, dir: &std::path::Path) -> f64 {
-    let json = dir.join(format!("eval-{seeds}.json"));
-    let out = shardsim(&[
-        "evaluate",
-        "--model",
-        model.to_str().unwrap(),
-        scenario,
-        "--seeds",
-        seeds,
-        "--json",
-        json.to_str().unwrap(),
-        "--out",
-        dir.join(format!("eval-{seeds}")).to_str().unwrap(),
-        "--no-plots",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let (_, scores) = evaluate(model, scenario, seeds, dir, &format!("eval-{seeds}"), false);
     scores["models"]
         .as_array()
         .unwrap()
