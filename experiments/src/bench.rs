@@ -191,7 +191,7 @@ pub fn plan(
     scenario: &crate::scenario::Scenario,
     seed: u64,
     duration: shardsim_sim::SimDuration,
-    model: &shardsim_model::Model,
+    model: &shardsim_model::ForecastModel,
 ) -> Result<PlanReport> {
     use shardsim_optimizer::{DriveConfig, Driver, Forecaster, MigrationPolicy, policy_by_name};
     use shardsim_sim::SimTime;

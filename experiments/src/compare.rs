@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use rand::RngExt;
 use rayon::prelude::*;
 use serde::Serialize;
-use shardsim_model::Model;
+use shardsim_model::ForecastModel;
 use shardsim_optimizer::{
     DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
 };
@@ -113,7 +113,7 @@ pub struct PlanRow {
 /// Runs one job to the end of its arrival window, then drains and checks the books.
 pub fn run_job(
     job: &Job<'_>,
-    model: Option<&Model>,
+    model: Option<&ForecastModel>,
     score_plans: bool,
 ) -> Result<(RunResult, Vec<PlanRow>, Histogram)> {
     let routing = shardsim_sim::cluster::policy_by_name(&job.routing)?;
@@ -262,7 +262,7 @@ fn correlation(pairs: &[(f64, f64)]) -> f64 {
 /// Runs every job in parallel; results come back in job order whatever the thread count.
 pub fn run_all(
     jobs: &[Job<'_>],
-    model: Option<&Model>,
+    model: Option<&ForecastModel>,
     score_plans: bool,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<(RunResult, Vec<PlanRow>, Histogram)>> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use shardsim_model::features::{self, FEATURES, History, Row};
-use shardsim_model::forecaster::{self, Model, Scores, TrainConfig};
+use shardsim_model::forecaster::{self, ForecastModel, Scores, TrainConfig};
 use shardsim_sim::SimDuration;
 
 use crate::output::write_atomic;
@@ -208,7 +208,7 @@ pub fn train(
     interval_secs: f64,
     config: TrainConfig,
     source: String,
-) -> Result<Model> {
+) -> Result<ForecastModel> {
     let config = config.check()?;
     Ok(forecaster::train(
         rows,
@@ -221,13 +221,13 @@ pub fn train(
 }
 
 /// Loads a model file.
-pub fn load_model(path: &Path) -> Result<Model> {
+pub fn load_model(path: &Path) -> Result<ForecastModel> {
     let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
-    Model::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
+    ForecastModel::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
 }
 
 /// Horizon of a model, as a duration.
-pub fn model_horizon(model: &Model) -> SimDuration {
+pub fn model_horizon(model: &ForecastModel) -> SimDuration {
     SimDuration::from_secs_f64(model.horizon_intervals as f64 * model.interval_secs)
 }
 
@@ -319,7 +319,7 @@ pub const SHOWN_SHARDS: usize = 4;
 /// persistence's, and the model's overall MAE (the band a chart draws).
 pub fn write_forecast_csv(
     path: &Path,
-    model: &Model,
+    model: &ForecastModel,
     rows: &[Row],
     names: &[String],
     interval_secs: f64,

@@ -632,7 +632,7 @@ fn train_for_compare(
     scenarios: &[scenario::Scenario],
     seeds: &[u64],
     duration: Option<SimDuration>,
-) -> Result<shardsim_model::Model> {
+) -> Result<shardsim_model::ForecastModel> {
     training_rows(
         scenarios,
         seeds,
@@ -657,7 +657,7 @@ struct TrainingData {
 }
 
 impl TrainingData {
-    fn train(&self, config: shardsim_model::TrainConfig) -> Result<shardsim_model::Model> {
+    fn train(&self, config: shardsim_model::TrainConfig) -> Result<shardsim_model::ForecastModel> {
         forecast::train(
             &self.rows,
             &self.scenarios,

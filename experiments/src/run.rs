@@ -38,7 +38,7 @@ pub struct RunSpec {
     /// Migration policy name (`static`: none).
     pub migration: String,
     /// The forecaster for `predictive`, and the file it came from.
-    pub model: Option<(std::sync::Arc<shardsim_model::Model>, String)>,
+    pub model: Option<(std::sync::Arc<shardsim_model::ForecastModel>, String)>,
 }
 
 /// A finished run: the simulation (drained) and how many metric intervals the arrival window

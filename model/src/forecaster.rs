@@ -198,7 +198,7 @@ pub struct TrainMetadata {
 /// A trained forecaster: two regressors (the load at t + horizon, and the peak load over
 /// (t, t + horizon]), their feature schema, horizon and provenance.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Model {
+pub struct ForecastModel {
     format_version: u32,
     schema_version: u32,
     features: Vec<String>,
@@ -451,7 +451,7 @@ fn split<'a>(
 
 /// Trains the two forecasts, each the better of a forest and a ridge regression on validation:
 /// the load at t + horizon, validated on [`every_kth_run`], and the peak load over
-/// (t, t + horizon], whose forecast above [`Model::overload_threshold`] predicts an overload,
+/// (t, t + horizon], whose forecast above [`ForecastModel::overload_threshold`] predicts an overload,
 /// validated on [`held_out_runs`] (`scenarios` names the scenario of each run; runs it does not
 /// name count as one scenario).
 pub fn train(
@@ -461,7 +461,7 @@ pub fn train(
     interval_secs: f64,
     config: &CheckedConfig,
     source: String,
-) -> Result<Model, TrainError> {
+) -> Result<ForecastModel, TrainError> {
     let cfg = &config.0;
     let load_split = split(
         rows,
@@ -499,7 +499,7 @@ pub fn train(
             .collect::<Vec<_>>(),
     );
     let shrinkage = fit_shrinkage(&load_split.valid, &load.validation_forecasts);
-    Ok(Model {
+    Ok(ForecastModel {
         format_version: FORMAT_VERSION,
         schema_version: SCHEMA_VERSION,
         features: FEATURES.iter().map(|s| (*s).to_owned()).collect(),
@@ -543,9 +543,9 @@ impl Predictor {
     }
 }
 
-impl Model {
+impl ForecastModel {
     /// Point forecasts of the load at t + horizon for feature rows (one per shard, say): the
-    /// regressor's forecast shrunk toward the load at t by [`Model::shrinkage`], for the lowest
+    /// regressor's forecast shrunk toward the load at t by [`ForecastModel::shrinkage`], for the lowest
     /// absolute error. This is the forecast `evaluate` scores.
     pub fn predict(&self, rows: &[&[f64]]) -> Vec<f64> {
         let raw = self.predictor.predict(rows);
@@ -562,7 +562,7 @@ impl Model {
         self.predictor.predict(rows)
     }
 
-    /// Forecasts of the peak load over (t, t + horizon]; above [`Model::overload_threshold`],
+    /// Forecasts of the peak load over (t, t + horizon]; above [`ForecastModel::overload_threshold`],
     /// the shard is predicted to exceed the overload level within the horizon.
     pub fn predict_peak(&self, rows: &[&[f64]]) -> Vec<f64> {
         self.peak_predictor.predict(rows)
@@ -576,7 +576,7 @@ impl Model {
     }
 
     /// Reads a model file, refusing other format or schema versions.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelFileError> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<ForecastModel, ModelFileError> {
         let body = bytes
             .strip_prefix(MAGIC.as_slice())
             .ok_or(ModelFileError::NotAModel)?;
@@ -717,7 +717,7 @@ pub const TARGET_PRECISION: f64 = 0.6;
 /// One model's or baseline's scores on a test set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scores {
-    /// Model or baseline name.
+    /// The model's or a baseline's name.
     pub name: String,
     /// Mean absolute error.
     pub mae: f64,
@@ -794,7 +794,7 @@ pub fn score(
 }
 
 /// Scores the model and every baseline on `rows`.
-pub fn evaluate(model: &Model, rows: &[Row]) -> Vec<Scores> {
+pub fn evaluate(model: &ForecastModel, rows: &[Row]) -> Vec<Scores> {
     let x: Vec<&[f64]> = rows.iter().map(|r| r.features.as_slice()).collect();
     let (preds, peaks) = (model.predict(&x), model.predict_peak(&x));
     let name = match model.kind {
@@ -849,7 +849,7 @@ mod tests {
     }
 
     /// Trains on `rows` (one unnamed scenario, 15-interval horizon) with checked `config`.
-    fn fit_rows(rows: &[Row], config: TrainConfig) -> Model {
+    fn fit_rows(rows: &[Row], config: TrainConfig) -> ForecastModel {
         let config = config.check().unwrap();
         train(
             rows,
@@ -1034,7 +1034,7 @@ mod tests {
             b.to_bytes(),
             "same seed, different model file"
         );
-        let loaded = Model::from_bytes(&a.to_bytes()).unwrap();
+        let loaded = ForecastModel::from_bytes(&a.to_bytes()).unwrap();
         let x: Vec<&[f64]> = rows
             .iter()
             .take(200)
@@ -1047,7 +1047,7 @@ mod tests {
     #[test]
     fn other_versions_and_garbage_are_refused() {
         assert!(matches!(
-            Model::from_bytes(b"hello"),
+            ForecastModel::from_bytes(b"hello"),
             Err(ModelFileError::NotAModel)
         ));
         let rows = synthetic();
@@ -1063,18 +1063,18 @@ mod tests {
         let mut other = bytes.clone();
         other[8] = (FORMAT_VERSION + 1) as u8; // the first field after the header
         assert!(
-            matches!(Model::from_bytes(&other), Err(ModelFileError::Version { found, .. }) if found == FORMAT_VERSION + 1)
+            matches!(ForecastModel::from_bytes(&other), Err(ModelFileError::Version { found, .. }) if found == FORMAT_VERSION + 1)
         );
         let mut schema = bytes.clone();
         schema[9] = (SCHEMA_VERSION + 1) as u8;
-        let err = Model::from_bytes(&schema).unwrap_err();
+        let err = ForecastModel::from_bytes(&schema).unwrap_err();
         assert!(
             err.to_string()
                 .contains(&format!("feature schema version {}", SCHEMA_VERSION + 1)),
             "{err}"
         );
         assert!(matches!(
-            Model::from_bytes(&bytes[..bytes.len() / 2]),
+            ForecastModel::from_bytes(&bytes[..bytes.len() / 2]),
             Err(ModelFileError::Corrupt(_))
         ));
     }

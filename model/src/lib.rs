@@ -4,7 +4,7 @@
 //!  Cluster metrics ──▶ History ──▶ rows(features known at t, label = load at t + h)
 //!                                        │
 //!             time-ordered split ◀───────┘
-//!   earlier intervals: fit forest + ridge ── later intervals: choose by MAE ──▶ Model (file)
+//!   earlier intervals: fit forest + ridge ── later intervals: choose by MAE ──▶ ForecastModel (file)
 //!   held-out seeds/scenarios: evaluate() against persistence, seasonal naive, moving average, EWMA
 //! ```
 //!
@@ -17,5 +17,7 @@ pub mod features;
 pub mod forecaster;
 
 pub use features::{FEATURES, History, Row, rows};
-pub use forecaster::{Model, ModelFileError, ModelKind, Scores, TrainConfig, evaluate, train};
+pub use forecaster::{
+    ForecastModel, ModelFileError, ModelKind, Scores, TrainConfig, evaluate, train,
+};
 pub use shardsim_sim as sim;

@@ -1,7 +1,7 @@
 //! Runs a simulation under a migration policy: plans on the policy's clock, executes plans after
 //! their lead time, and scores each plan by forking.
 
-use shardsim_model::Model;
+use shardsim_model::ForecastModel;
 use shardsim_model::features;
 use shardsim_sim::cluster::{Cluster, ShardId};
 use shardsim_sim::{SimDuration, SimTime, Simulation};
@@ -17,7 +17,7 @@ pub enum Forecaster<'a> {
     /// No forecaster: policies that need one see the recent load (persistence).
     Persistence,
     /// A trained model (before it has a full feature window, persistence).
-    Model(&'a Model),
+    Model(&'a ForecastModel),
     /// The true future: a look-ahead fork without the new plan, averaged over the window the
     /// plan would be in force (lead time to horizon).
     Oracle,
