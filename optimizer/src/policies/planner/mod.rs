@@ -148,6 +148,8 @@ impl PlannerConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Planner {
     name: &'static str,
+    /// The forecasts it plans on: a model's (predictive) or the true future (oracle).
+    source: ForecastSource,
     config: PlannerConfig,
 }
 
@@ -156,6 +158,7 @@ impl Planner {
     pub fn predictive(config: PlannerConfig) -> Result<Planner, ConfigError> {
         Ok(Planner {
             name: "predictive",
+            source: ForecastSource::ModelOrPersistence,
             config: config.check()?,
         })
     }
@@ -164,6 +167,7 @@ impl Planner {
     pub fn oracle(config: PlannerConfig) -> Result<Planner, ConfigError> {
         Ok(Planner {
             name: "oracle",
+            source: ForecastSource::TrueFuture,
             config: PlannerConfig {
                 preallocate: false,
                 ..config.check()?
@@ -218,11 +222,7 @@ impl MigrationPolicy for Planner {
     }
     /// The oracle plans on the true future; the predictive planner on a model's forecasts.
     fn forecast_source(&self) -> ForecastSource {
-        if self.name == "oracle" {
-            ForecastSource::TrueFuture
-        } else {
-            ForecastSource::ModelOrPersistence
-        }
+        self.source
     }
     fn horizon(&self) -> SimDuration {
         self.config.horizon
