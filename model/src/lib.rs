@@ -11,13 +11,36 @@
 //! The label is a shard's *offered load* (work arriving / capacity, may exceed 1) at t + horizon.
 //! Features are computed from intervals up to t only; a test shifts the future and checks that
 //! nothing at t changes.
+//!
+//! ## Layout
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`features`] | the feature schema, [`History`], [`Row`]s and their labels |
+//! | [`dataset`] | which runs validate which forecast (every k-th run, held-out seeds per scenario) |
+//! | `regressor` | the forest and ridge regression behind a `Fit` → fitted → `Predict` pair of traits |
+//! | [`config`] | [`TrainConfig`], checked once into [`config::CheckedConfig`] |
+//! | [`mod@train`] | the procedure: split, fit both heads, shrinkage, overload threshold |
+//! | [`model_file`] | [`ForecastModel`], its forecasts and its file bytes |
+//! | [`mod@evaluate`] | [`Scores`], [`evaluate()`], the [`Baseline`]s |
+//! | [`forecaster`] | the same items at their original paths |
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod dataset;
+pub mod evaluate;
 pub mod features;
 pub mod forecaster;
+pub mod model_file;
+mod regressor;
+#[cfg(test)]
+mod test_rows;
+pub mod train;
 
+pub use config::TrainConfig;
+pub use evaluate::{Baseline, Scores, evaluate};
 pub use features::{FEATURES, History, Row, rows};
-pub use forecaster::{
-    ForecastModel, ModelFileError, ModelKind, Scores, TrainConfig, evaluate, train,
-};
+pub use model_file::{ForecastModel, ModelFileError};
+pub use regressor::ModelKind;
 pub use shardsim_sim as sim;
+pub use train::train;

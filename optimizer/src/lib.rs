@@ -24,6 +24,20 @@
 //! starts), `oracle` (the same planner fed the true future from a look-ahead fork) and
 //! `performance` (moves slow or failing placements). A new policy is one `impl MigrationPolicy`.
 //!
+//! [`Experiment`] is the one run pipeline: build the cluster simulation, drive it under a policy
+//! with the forecaster the policy asks for ([`MigrationPolicy::forecast_source`]: a model, or
+//! persistence without one; the oracle's look-ahead fork), close the metrics at the end of the
+//! arrival window, measure, drain, check the books.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`plan`] | actions, plans, applying them |
+//! | [`estimate`] | the planner's load picture, an action's effect and cost |
+//! | [`outcome`] | what happened over a window, measured alike for runs and forks |
+//! | [`policies`] | the trait and one file per policy; the planner split by stage |
+//! | [`driver`] | the tick loop and pending plans; `forecast.rs`, `scoring.rs` |
+//! | [`experiment`] | the run pipeline: [`Experiment`] → [`Finished`] |
+//!
 //! Benefits are in *excess-load minutes* (load above a threshold, summed over shards and
 //! minutes; see [`estimate`]), which [`Outcome`] measures on the simulated result the same way,
 //! next to SLO-violation minutes and p99 latency.
@@ -34,7 +48,7 @@
 //! use std::sync::Arc;
 //! use shardsim_optimizer::sim::cluster::*;
 //! use shardsim_optimizer::sim::{SimDuration, SimTime};
-//! use shardsim_optimizer::{DriveConfig, Driver, Forecaster, Outcome, Planner, PlannerConfig, Static};
+//! use shardsim_optimizer::{DriveConfig, Experiment, Planner, PlannerConfig, Static};
 //!
 //! // Two busy shards and two idle ones; traffic doubles when the market turns volatile.
 //! let mut topology = Topology::default_regions();
@@ -93,16 +107,18 @@
 //! let end = SimTime::ZERO + SimDuration::from_mins(60);
 //! config.arrivals_until = end;
 //!
-//! let outcome = |policy: &dyn shardsim_optimizer::MigrationPolicy, forecaster| {
-//!     let mut sim = Cluster::simulation(config.clone(), 4, Arc::new(LeastLoaded)).unwrap();
-//!     let mut driver = Driver::new(&sim, policy, forecaster, DriveConfig::default());
-//!     driver.run_until(&mut sim, end);
-//!     sim.model_mut().close_metrics(end);
-//!     (Outcome::measure(sim.model(), SimTime::ZERO..end, 0.8), driver.records().to_vec())
+//! let run = |policy: Box<dyn shardsim_optimizer::MigrationPolicy>| {
+//!     let experiment = Experiment {
+//!         drive: DriveConfig::default(), // plans scored by forking
+//!         ..Experiment::new(config.clone(), 4, Arc::new(LeastLoaded), policy)
+//!     };
+//!     experiment.run(|_| {}).unwrap()
 //! };
-//! let (still, _) = outcome(&Static, Forecaster::Persistence);
-//! let oracle = Planner::oracle(PlannerConfig::default()).unwrap();
-//! let (planned, plans) = outcome(&oracle, Forecaster::Oracle);
+//! let still = run(Box::new(Static));
+//! // The oracle asks for the true future, and the experiment gives it a look-ahead fork.
+//! let planned = run(Box::new(Planner::oracle(PlannerConfig::default()).unwrap()));
+//! let (planned, plans) = (planned.outcome, planned.records);
+//! let still = still.outcome;
 //!
 //! // The oracle added capacity before the surges, and missed fewer deadlines for it.
 //! assert!(!plans.is_empty());
@@ -115,17 +131,19 @@
 
 pub mod driver;
 pub mod estimate;
+pub mod experiment;
 pub mod outcome;
 pub mod plan;
 pub mod policies;
 
 pub use driver::{DriveConfig, Driver, Forecaster, PlanRecord};
 pub use estimate::{LoadPicture, RecentLoad, WorkSnapshot};
+pub use experiment::{Experiment, ExperimentError, Finished, PROGRESS_STEP};
 pub use outcome::{Outcome, SLO_MISS_SHARE, Scored};
 pub use plan::{Action, Plan, PlannedAction, Trigger};
 pub use policies::{
-    ConfigError, ForecastNeed, MIGRATION_POLICIES, MigrationPolicy, PerformanceBased, PlanInput,
-    Planner, PlannerConfig, Reactive, Static, policy_by_name,
+    ConfigError, ForecastNeed, ForecastSource, MIGRATION_POLICIES, MigrationPolicy,
+    PerformanceBased, PlanInput, Planner, PlannerConfig, Reactive, Static, policy_by_name,
 };
 pub use shardsim_model as model;
 pub use shardsim_model::sim;

@@ -1,122 +1,16 @@
 //! Policies against the simulated outcome: forks, the oracle, pre-allocation, determinism.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::{HOT, SPARE, experiment, run, sim, surge_config};
 use shardsim_optimizer::sim::cluster::*;
 use shardsim_optimizer::sim::{SimDuration, SimTime, Simulation};
 use shardsim_optimizer::{
-    DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, Plan, Planner, PlannerConfig,
-    Reactive, Static, Trigger,
+    DriveConfig, Driver, Forecaster, MigrationPolicy, Plan, Planner, PlannerConfig, Reactive,
+    Static, Trigger,
 };
-
-const HOT: usize = 4;
-const SPARE: usize = 4;
-
-/// A pool of four 4-slot shards running one regime-sensitive function at about half load when
-/// calm and at full load when volatile (×2), and four idle shards beside it, all in the region
-/// of the exchange the events come from.
-fn surge_config(hours: u64) -> ClusterConfig {
-    let mut t = Topology::default_regions();
-    let home = t.exchanges[0].home;
-    for i in 0..HOT + SPARE {
-        t.add_shard(ShardSpec {
-            name: format!("s{i}"),
-            region: home,
-            cpu_slots: 4,
-            speed: 1.0,
-            memory_mb: 8_192,
-            queue_capacity: 400,
-            tags: ShardTags::default(),
-        });
-    }
-    let mut c = ClusterConfig::new(t);
-    c.functions.push((
-        FunctionSpec {
-            name: "scanner".into(),
-            handles: EventTypeId(0),
-            shard_by: ShardBy::TradingPair,
-            resources: Resources {
-                cpu: CpuClass::Low,
-                memory_mb: 64,
-                priority: Priority::High,
-                timeout: SimDuration::from_millis(1_000),
-            },
-            service: ServiceTime::LogNormal {
-                mean: SimDuration::from_millis(100),
-                cv: 0.5,
-            },
-            state_bytes: 50e6,
-            warmup: SimDuration::from_secs(2),
-            versions: Vec::new(),
-            emits: Vec::new(),
-        },
-        (0..HOT as u32).map(ShardId).collect(),
-    ));
-    c.sources.push(PoissonSource {
-        name: "prices".into(),
-        event_type: EventTypeId(0),
-        exchange: ExchangeId(0),
-        rate_per_sec: 85.0,
-        protocol: None,
-        risk: RiskLevel::Low,
-        urgency: Urgency::Normal,
-        trading_pairs: 2_000,
-        users: 100,
-        trade_size: TradeSize {
-            min_usd: 10.0,
-            shape: 2.0,
-        },
-        shape: RateShape {
-            regime_sensitive: true,
-            ..RateShape::default()
-        },
-    });
-    c.regime = Some(RegimeConfig {
-        calm_mean: SimDuration::from_mins(40),
-        volatile_mean: SimDuration::from_mins(25),
-        volatile_multiplier: 2.0,
-        start_volatile: false,
-        episode: Default::default(),
-    });
-    c.arrivals_until = SimTime::ZERO + SimDuration::from_mins(60 * hours);
-    c.metrics_interval = SimDuration::from_mins(1);
-    c
-}
-
-fn sim(seed: u64, hours: u64) -> Simulation<Cluster> {
-    Cluster::simulation(surge_config(hours), seed, Arc::new(LeastLoaded)).expect("valid config")
-}
-
-/// Driving settings for runs that only need the outcome (no fork scoring).
-fn unscored() -> DriveConfig {
-    DriveConfig {
-        score_plans: false,
-        ..DriveConfig::default()
-    }
-}
-
-struct Ran {
-    outcome: Outcome,
-    migrations: Vec<MigrationRecord>,
-    sim: Simulation<Cluster>,
-}
-
-fn run(policy: &dyn MigrationPolicy, forecaster: Forecaster<'_>, seed: u64, hours: u64) -> Ran {
-    let mut s = sim(seed, hours);
-    let end = SimTime::ZERO + SimDuration::from_mins(60 * hours);
-    let mut driver = Driver::new(&s, policy, forecaster, unscored());
-    driver.run_until(&mut s, end);
-    s.model_mut().close_metrics(end);
-    let outcome = Outcome::measure(s.model(), SimTime::ZERO..end, 0.8);
-    let migrations = s.model().migrations();
-    s.run_to_completion();
-    s.model().assert_conservation();
-    Ran {
-        outcome,
-        migrations,
-        sim: s,
-    }
-}
 
 fn first_onset(s: &Simulation<Cluster>) -> Option<SimTime> {
     s.model()
@@ -153,8 +47,8 @@ fn a_plan_that_does_nothing_realises_exactly_zero() {
 fn the_oracle_is_never_worse_than_static() {
     let oracle = Planner::oracle(PlannerConfig::default()).unwrap();
     for seed in 1..=3 {
-        let stat = run(&Static, Forecaster::Persistence, seed, 2);
-        let orc = run(&oracle, Forecaster::Oracle, seed, 2);
+        let stat = run(Static, seed, 2);
+        let orc = run(oracle.clone(), seed, 2);
         // Beyond noise: a minute or two of SLO violations either way is chance.
         assert!(
             orc.outcome.slo_violation_minutes <= stat.outcome.slo_violation_minutes + 2.0,
@@ -177,14 +71,14 @@ fn predictive_pre_allocates_at_a_volatility_onset_before_reactive_reacts() {
     let reactive = Reactive::default().check().unwrap();
     let mut checked = 0;
     for seed in 1..=6 {
-        let p = run(&predictive, Forecaster::Persistence, seed, 2);
+        let p = run(predictive.clone(), seed, 2);
         let Some(onset) = first_onset(&p.sim) else {
             continue;
         };
         if onset < SimTime::ZERO + SimDuration::from_mins(10) {
             continue;
         }
-        let r = run(&reactive, Forecaster::Persistence, seed, 2);
+        let r = run(reactive.clone(), seed, 2);
         let first_after = |m: &[MigrationRecord]| {
             m.iter()
                 .map(|m| m.start)
@@ -212,8 +106,8 @@ fn predictive_pre_allocates_at_a_volatility_onset_before_reactive_reacts() {
 fn a_policy_run_is_reproducible() {
     let predictive = Planner::predictive(PlannerConfig::default()).unwrap();
     let seed = 5;
-    let a = run(&predictive, Forecaster::Persistence, seed, 1);
-    let b = run(&predictive, Forecaster::Persistence, seed, 1);
+    let a = run(predictive.clone(), seed, 1);
+    let b = run(predictive, seed, 1);
     assert_eq!(a.outcome, b.outcome, "seed {seed}");
     assert_eq!(a.migrations, b.migrations, "seed {seed}");
 }
@@ -224,7 +118,7 @@ fn reactive_scales_out_a_hot_pool_and_gives_the_shards_back_later() {
     let mut expanded = 0;
     let mut shrunk = 0;
     for seed in 1..=3 {
-        let r = run(&reactive, Forecaster::Persistence, seed, 3);
+        let r = run(reactive.clone(), seed, 3);
         for m in &r.migrations {
             assert!(
                 (HOT..HOT + SPARE).contains(&m.to.index()),
@@ -283,15 +177,11 @@ fn policies_cope_with_a_function_launched_mid_run() {
     let predictive = Planner::predictive(PlannerConfig::default()).unwrap();
     let oracle = Planner::oracle(PlannerConfig::default()).unwrap();
     let reactive = Reactive::default().check().unwrap();
-    let policies: [(&dyn MigrationPolicy, Forecaster<'_>); 3] = [
-        (&reactive, Forecaster::Persistence),
-        (&predictive, Forecaster::Persistence),
-        (&oracle, Forecaster::Oracle),
-    ];
-    for (policy, forecaster) in policies {
+    let policies: [&dyn MigrationPolicy; 3] = [&reactive, &predictive, &oracle];
+    for policy in policies {
         let end = SimTime::ZERO + SimDuration::from_mins(60);
         let mut s = Cluster::simulation(config.clone(), 2, Arc::new(LeastLoaded)).unwrap();
-        let mut driver = Driver::new(&s, policy, forecaster, DriveConfig::default());
+        let mut driver = Driver::for_policy(&s, policy, None, DriveConfig::default());
         driver.run_until(&mut s, end);
         assert_eq!(driver.declared().len(), 2, "{}", policy.name());
         s.run_to_completion();
@@ -338,24 +228,22 @@ fn a_slow_neighbours_tail_is_no_latency_bottleneck_for_a_tight_function() {
 
     let predictive = Planner::predictive(PlannerConfig::default()).unwrap();
     for seed in 1..=2 {
-        let end = SimTime::ZERO + SimDuration::from_mins(120);
-        let mut s = Cluster::simulation(config.clone(), seed, Arc::new(LeastLoaded)).unwrap();
-        let mut driver = Driver::new(&s, &predictive, Forecaster::Persistence, unscored());
-        driver.run_until(&mut s, end);
-        s.model_mut().close_metrics(end);
-        let outcome = Outcome::measure(s.model(), SimTime::ZERO..end, 0.8);
+        let done = experiment(config.clone(), seed, predictive.clone())
+            .run(|_| {})
+            .unwrap();
+        let outcome = done.outcome;
         // The premises: the shards' p99 is far above the tight deadline, the tight function
-        // meets it.
+        // meets it (counted over the whole run, the drain included).
         assert!(outcome.p99_latency_ms > 1_500.0, "seed {seed}: {outcome:?}");
-        let t = &s.model().function_metrics()[1];
+        let t = &done.sim.model().function_metrics()[1];
         assert!(
             (t.timed_out as f64) < 0.01 * (t.completed as f64),
             "seed {seed}: tight function {} timed out of {}",
             t.timed_out,
             t.completed
         );
-        let latency: Vec<_> = driver
-            .records()
+        let latency: Vec<_> = done
+            .records
             .iter()
             .flat_map(|r| &r.plan.actions)
             .filter(|a| a.trigger == Trigger::Latency)

@@ -1,0 +1,233 @@
+//! The trained forecaster ([`ForecastModel`]), its forecasts, and its file: a magic header, then
+//! the postcard encoding of the struct. The encoding follows the declaration order of the fields
+//! here and of the variants in `regressor.rs`, so both keep their order; [`FORMAT_VERSION`] is
+//! bumped whenever the layout changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::features::{FEATURES, SCHEMA_VERSION, column};
+use crate::regressor::{ModelKind, Predict, Predictor};
+
+/// Bumped whenever the file layout changes.
+pub const FORMAT_VERSION: u32 = 3;
+const MAGIC: &[u8; 8] = b"SHSMODEL";
+
+/// What a model was trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainMetadata {
+    /// Free text: scenarios and seeds, or the dataset file.
+    pub source: String,
+    /// Rows available, and rows the load regressors were fitted on.
+    pub rows: (usize, usize),
+    /// Validation MAE of the load forecast: (forest, ridge, persistence).
+    pub validation_mae: (f64, f64, f64),
+    /// Validation MAE of the peak forecast: (forest, ridge, the load at t).
+    pub peak_validation_mae: (f64, f64, f64),
+    /// The hyper-parameters.
+    pub config: TrainConfig,
+}
+
+/// A trained forecaster: two regressors (the load at t + horizon, and the peak load over
+/// (t, t + horizon]), their feature schema, horizon and provenance.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForecastModel {
+    pub(crate) format_version: u32,
+    pub(crate) schema_version: u32,
+    pub(crate) features: Vec<String>,
+    /// Forecast horizon, in metrics intervals.
+    pub horizon_intervals: u32,
+    /// Metrics interval the model was trained at, seconds.
+    pub interval_secs: f64,
+    /// The regressor kept for the load forecast.
+    pub kind: ModelKind,
+    /// The regressor kept for the peak forecast.
+    pub peak_kind: ModelKind,
+    /// Training MAE of persistence: the scale of MASE.
+    pub mase_scale: f64,
+    /// How far the load forecast moves from the load at t toward the regressor's forecast, for a
+    /// calm and a volatile market at t: chosen on validation (see
+    /// [`fit_shrinkage`](crate::train::fit_shrinkage)).
+    pub shrinkage: [f64; 2],
+    /// A peak forecast above this predicts "the shard will exceed 0.8 load within the horizon":
+    /// calibrated on the held-out runs (see
+    /// [`calibrate_overload_threshold`](crate::train::calibrate_overload_threshold)).
+    pub overload_threshold: f64,
+    /// Provenance.
+    pub metadata: TrainMetadata,
+    pub(crate) predictor: Predictor,
+    pub(crate) peak_predictor: Predictor,
+}
+
+/// Why a model file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// Not a shardsim model file.
+    #[error("not a shardsim model file (missing the SHSMODEL header)")]
+    NotAModel,
+    /// Written by another format version.
+    #[error(
+        "model file format version {found}, but this shardsim reads version {expected}; retrain the model"
+    )]
+    Version {
+        /// In the file.
+        found: u32,
+        /// Supported.
+        expected: u32,
+    },
+    /// Trained on other features.
+    #[error(
+        "the model was trained on feature schema version {found} ({count} features), but this shardsim computes version {expected}; retrain the model"
+    )]
+    Schema {
+        /// In the file.
+        found: u32,
+        /// Its feature count.
+        count: usize,
+        /// Current.
+        expected: u32,
+    },
+    /// Damaged.
+    #[error("model file is damaged: {0}")]
+    Corrupt(String),
+}
+
+impl ForecastModel {
+    /// Point forecasts of the load at t + horizon for feature rows (one per shard, say): the
+    /// regressor's forecast shrunk toward the load at t by [`ForecastModel::shrinkage`], for the lowest
+    /// absolute error. This is the forecast `evaluate` scores.
+    pub fn predict(&self, rows: &[&[f64]]) -> Vec<f64> {
+        let raw = self.predictor.predict(rows);
+        rows.iter()
+            .zip(raw)
+            .map(|(row, p)| shrink(row, p, self.shrinkage))
+            .collect()
+    }
+
+    /// The regressor's own forecasts of the load at t + horizon: the expected load (it is fitted
+    /// for squared error), which is what weighing costs and benefits needs. The planner uses
+    /// these; shrinking them toward the load at t made its plans worse (see ARCHITECTURE.md).
+    pub fn predict_mean(&self, rows: &[&[f64]]) -> Vec<f64> {
+        self.predictor.predict(rows)
+    }
+
+    /// Forecasts of the peak load over (t, t + horizon]; above [`ForecastModel::overload_threshold`],
+    /// the shard is predicted to exceed the overload level within the horizon.
+    pub fn predict_peak(&self, rows: &[&[f64]]) -> Vec<f64> {
+        self.peak_predictor.predict(rows)
+    }
+
+    /// The file bytes: a magic header, then the postcard encoding (exact for every float).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend(postcard::to_stdvec(self).expect("models serialise"));
+        out
+    }
+
+    /// Reads a model file, refusing other format or schema versions.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ForecastModel, ModelFileError> {
+        let body = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or(ModelFileError::NotAModel)?;
+        // The two version fields lead the encoding, so they can be read before the rest.
+        let (format, rest): (u32, _) =
+            postcard::take_from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        if format != FORMAT_VERSION {
+            return Err(ModelFileError::Version {
+                found: format,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let (schema, rest): (u32, _) =
+            postcard::take_from_bytes(rest).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        let (names, _): (Vec<String>, _) =
+            postcard::take_from_bytes(rest).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        if schema != SCHEMA_VERSION
+            || names
+                .iter()
+                .map(String::as_str)
+                .ne(FEATURES.iter().copied())
+        {
+            return Err(ModelFileError::Schema {
+                found: schema,
+                count: names.len(),
+                expected: SCHEMA_VERSION,
+            });
+        }
+        postcard::from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))
+    }
+}
+
+/// The load at t plus `shrinkage[regime at t]` of the way to the regressor's forecast `p`.
+pub(crate) fn shrink(row: &[f64], p: f64, shrinkage: [f64; 2]) -> f64 {
+    let now = row[column("load_t")];
+    let volatile = row[column("volatile_t")] > 0.5;
+    now + shrinkage[usize::from(volatile)] * (p - now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TrainConfig;
+    use crate::test_rows::{fit_rows, synthetic};
+
+    #[test]
+    fn save_load_gives_bit_identical_predictions_and_same_seed_same_bytes() {
+        let rows = synthetic();
+        let config = TrainConfig {
+            max_rows: 3_000,
+            trees: 10,
+            ..TrainConfig::default()
+        };
+        let a = fit_rows(&rows, config.clone());
+        let b = fit_rows(&rows, config);
+        assert_eq!(
+            a.to_bytes(),
+            b.to_bytes(),
+            "same seed, different model file"
+        );
+        let loaded = ForecastModel::from_bytes(&a.to_bytes()).unwrap();
+        let x: Vec<&[f64]> = rows
+            .iter()
+            .take(200)
+            .map(|r| r.features.as_slice())
+            .collect();
+        let (p, q) = (a.predict(&x), loaded.predict(&x));
+        assert!(p.iter().zip(&q).all(|(u, v)| u.to_bits() == v.to_bits()));
+    }
+
+    #[test]
+    fn other_versions_and_garbage_are_refused() {
+        assert!(matches!(
+            ForecastModel::from_bytes(b"hello"),
+            Err(ModelFileError::NotAModel)
+        ));
+        let rows = synthetic();
+        let bytes = fit_rows(
+            &rows,
+            TrainConfig {
+                max_rows: 2_000,
+                trees: 2,
+                ..TrainConfig::default()
+            },
+        )
+        .to_bytes();
+        let mut other = bytes.clone();
+        other[8] = (FORMAT_VERSION + 1) as u8; // the first field after the header
+        assert!(
+            matches!(ForecastModel::from_bytes(&other), Err(ModelFileError::Version { found, .. }) if found == FORMAT_VERSION + 1)
+        );
+        let mut schema = bytes.clone();
+        schema[9] = (SCHEMA_VERSION + 1) as u8;
+        let err = ForecastModel::from_bytes(&schema).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("feature schema version {}", SCHEMA_VERSION + 1)),
+            "{err}"
+        );
+        assert!(matches!(
+            ForecastModel::from_bytes(&bytes[..bytes.len() / 2]),
+            Err(ModelFileError::Corrupt(_))
+        ));
+    }
+}

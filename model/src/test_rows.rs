@@ -1,0 +1,50 @@
+//! Rows and a trained model for the unit tests of several modules.
+
+use std::collections::BTreeMap;
+
+use crate::config::TrainConfig;
+use crate::features::{FEATURES, Row, column};
+use crate::model_file::ForecastModel;
+use crate::train::train;
+
+/// Rows whose label is a known function of two features, over 4 runs × 300 intervals.
+pub(crate) fn synthetic() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for run in 0..4u32 {
+        for t in 0..300u32 {
+            for shard in 0..5u32 {
+                let a = f64::from((t * 7 + shard * 13 + run) % 17) / 17.0;
+                let b = f64::from((t * 3 + shard) % 11) / 11.0;
+                let mut features = vec![0.5; FEATURES.len()];
+                features[column("load_t")] = a;
+                features[column("load_mean15")] = b;
+                features[column("shard_speed")] = 1.0; // constant column
+                rows.push(Row {
+                    run,
+                    shard,
+                    interval: t,
+                    features,
+                    label: 0.8 * a + 0.4 * b,
+                    burst: t % 50 < 10,
+                    seasonal: None,
+                    peak_ahead: (0.8 * a + 0.4 * b).max(a),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Trains on `rows` (one unnamed scenario, 15-interval horizon) with checked `config`.
+pub(crate) fn fit_rows(rows: &[Row], config: TrainConfig) -> ForecastModel {
+    let config = config.check().unwrap();
+    train(
+        rows,
+        &BTreeMap::new(),
+        15,
+        60.0,
+        &config,
+        "synthetic".into(),
+    )
+    .unwrap()
+}
