@@ -73,43 +73,58 @@
 //! assert!((books.generated as f64 - 60_000.0).abs() < 1_000.0); // 100/s for 600 s
 //! ```
 
+mod arrivals;
 mod event;
-mod function;
 mod ids;
 mod metrics;
-mod model;
-pub mod policies;
 pub mod preset;
 mod routing;
-mod topology;
-mod workload;
+mod spec;
+mod state;
+mod view;
+mod world;
 
+/// Every routing strategy, at the path other crates name them by (the policies live in
+/// `cluster/routing/`, one file per policy or family).
+pub mod policies {
+    pub use super::routing::{
+        BoundedLoadHash, Declared, Geographic, JoinShortestQueue, KeyHash, LeastLoaded,
+        POLICY_NAMES, PowerOfTwo, ProtocolSharding, RandomChoice, ResourceMatching, RiskBased,
+        RoundRobin, UnknownPolicy, affinity, amount_group, policy_by_name, risk_group,
+    };
+}
+
+pub use arrivals::hawkes::spectral_radius;
+pub use arrivals::regime::RegimePath;
 pub use event::{DomainEvent, RiskLevel, Urgency};
-pub use function::{
-    CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
-    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, Version,
-};
 pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
 };
-pub use metrics::{
-    BUCKETS, DropReason, FailReason, FaultRecord, FunctionEnds, FunctionMetrics, Histogram,
-    IntervalStats, LoadPoint, MigrationKind, MigrationRecord, ShardCounters, ShardRow, ShardSeries,
+pub use metrics::function::{FunctionEnds, FunctionMetrics};
+pub use metrics::histogram::{BUCKETS, Histogram};
+pub use metrics::records::{
+    ChangeRecord, DropReason, FailReason, FaultRecord, MigrationKind, MigrationRecord,
+    Redistribution,
 };
-pub use model::{
-    BreakerConfig, Change, ChangeRecord, Cluster, ClusterConfig, ClusterError, ClusterEvent,
-    Conservation, Fault, FaultKind, LimitError, MigrationError, MonitorConfig, Redistribution,
-    ScheduledChange, SelectionWeights,
-};
-pub use policies::{LeastLoaded, POLICY_NAMES, UnknownPolicy, policy_by_name};
+pub use metrics::shard::{IntervalStats, LoadPoint, ShardCounters, ShardRow, ShardSeries};
 pub use routing::{
-    ClusterView, Health, HistorySummary, NoRoute, Route, RouteRequest, RoutingPolicy,
+    LeastLoaded, NoRoute, POLICY_NAMES, Route, RouteRequest, RoutingPolicy, UnknownPolicy,
+    policy_by_name,
 };
-pub use topology::{
+pub use spec::config::{Change, ClusterConfig, MonitorConfig, ScheduledChange, SelectionWeights};
+pub use spec::error::ClusterError;
+pub use spec::faults::{BreakerConfig, Fault, FaultKind};
+pub use spec::function::{
+    CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
+    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, Version,
+};
+pub use spec::topology::{
     DEFAULT_EXCHANGES, DEFAULT_REGIONS, DEFAULT_RTT_MS, Exchange, Network, Region, RiskTier,
     ShardSpec, ShardTags, Topology,
 };
-pub use workload::{
-    EpisodeShape, HawkesGroup, PoissonSource, RateShape, RegimeConfig, RegimePath, SourceError,
-    TradeSize, spectral_radius,
+pub use spec::workload::{
+    EpisodeShape, HawkesGroup, PoissonSource, RateShape, RegimeConfig, SourceError, TradeSize,
 };
+pub use state::books::Conservation;
+pub use view::{ClusterView, Health, HistorySummary};
+pub use world::{Cluster, ClusterEvent, LimitError, MigrationError};

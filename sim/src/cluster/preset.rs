@@ -2,11 +2,11 @@
 //! file: the fixed workload behind `shardsim bench cluster`.
 
 use super::event::{RiskLevel, Urgency};
-use super::function::{CpuClass, FunctionSpec, Priority, Resources, ServiceTime, ShardBy};
 use super::ids::{EventTypeId, ExchangeId, ShardId};
-use super::model::ClusterConfig;
-use super::topology::{ShardSpec, ShardTags, Topology};
-use super::workload::{PoissonSource, RateShape, TradeSize};
+use super::spec::config::ClusterConfig;
+use super::spec::function::{CpuClass, FunctionSpec, Priority, Resources, ServiceTime, ShardBy};
+use super::spec::topology::{ShardSpec, ShardTags, Topology};
+use super::spec::workload::{PoissonSource, RateShape, TradeSize};
 use crate::time::{SimDuration, SimTime};
 
 /// The shape of a synthetic cluster.

@@ -2,7 +2,7 @@
 
 use rand::RngExt;
 
-use super::ids::{ExchangeId, ProtocolId, RegionId, ShardId};
+use crate::cluster::ids::{ExchangeId, ProtocolId, RegionId, ShardId};
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 

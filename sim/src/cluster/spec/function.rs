@@ -5,7 +5,7 @@
 
 use rand_distr::{Distribution, Exp, LogNormal};
 
-use super::ids::{EventTypeId, ProtocolId};
+use crate::cluster::ids::{EventTypeId, ProtocolId};
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 

@@ -1,0 +1,114 @@
+//! A shard's mutable state: occupancy, queues, faults, breaker, execution histories, metrics.
+
+use std::collections::VecDeque;
+
+use crate::cluster::ids::InvocationId;
+use crate::cluster::metrics::shard::ShardSeries;
+use crate::cluster::spec::topology::ShardSpec;
+use crate::cluster::state::invocation::Invocation;
+use crate::cluster::view::HistorySummary;
+use crate::time::{SimDuration, SimTime};
+
+/// The last 100 executions of one function on one shard.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct History {
+    pub(crate) ring: Vec<(u64, bool)>,
+    pub(crate) next: usize,
+    pub(crate) successes: u32,
+    pub(crate) duration_sum: u64,
+}
+
+pub(crate) const HISTORY_LEN: usize = 100;
+
+impl History {
+    pub(crate) fn push(&mut self, duration_ns: u64, success: bool) {
+        if self.ring.len() < HISTORY_LEN {
+            self.ring.push((duration_ns, success));
+        } else {
+            let (old_d, old_s) = self.ring[self.next];
+            self.duration_sum -= old_d;
+            self.successes -= u32::from(old_s);
+            self.ring[self.next] = (duration_ns, success);
+            self.next = (self.next + 1) % HISTORY_LEN;
+        }
+        self.duration_sum += duration_ns;
+        self.successes += u32::from(success);
+    }
+
+    /// [`HistorySummary::affinity`] from the running sums, with one division: equal to
+    /// `summary().affinity()` up to rounding.
+    #[inline]
+    pub(crate) fn affinity(&self) -> f64 {
+        let n = self.ring.len() as f64;
+        if n == 0.0 {
+            return 0.5;
+        }
+        // speed·n = max(0, n − Σduration / 1 s)
+        let speed_n = (n - self.duration_sum as f64 * 1e-9).max(0.0);
+        (0.7 * f64::from(self.successes) + 0.3 * speed_n) / n
+    }
+
+    pub(crate) fn summary(&self) -> Option<HistorySummary> {
+        let n = self.ring.len() as u32;
+        (n > 0).then(|| HistorySummary {
+            executions: n,
+            success_rate: f64::from(self.successes) / f64::from(n),
+            mean_duration: SimDuration::from_nanos(self.duration_sum / u64::from(n)),
+        })
+    }
+}
+
+/// A shard's mutable state.
+#[derive(Clone, Debug)]
+pub(crate) struct ShardState {
+    pub(crate) busy_slots: u32,
+    pub(crate) reserved_slots: u32,
+    pub(crate) memory_used_mb: u32,
+    pub(crate) queues: [VecDeque<InvocationId>; 4],
+    pub(crate) queued: u32,
+    pub(crate) queued_slots: u32,
+    /// Slots of invocations dispatched here and still in the network. The dispatcher knows what
+    /// it sent, so routing counts them; without this, every decision made during one network
+    /// delay sees the same "idle" shard and herds onto it.
+    pub(crate) in_transit_slots: u32,
+    pub(crate) running: Vec<InvocationId>,
+    /// Active crash faults (a count, so overlapping faults nest).
+    pub(crate) down: u32,
+    /// Active partitions of its region.
+    pub(crate) partitioned: u32,
+    /// Service-time multiplier from active slowdowns.
+    pub(crate) slowdown: f64,
+    pub(crate) consecutive_failures: u32,
+    pub(crate) breaker_probing: bool,
+    pub(crate) history: Vec<History>,
+    pub(crate) protocol_history: Vec<History>,
+    pub(crate) exchange_history: Vec<History>,
+    pub(crate) series: ShardSeries,
+}
+
+/// Per-shard state routing reads on every decision, packed together for the cache.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShardLive {
+    /// (busy + reserved + queued slots) / cpu slots.
+    pub(crate) load: f64,
+    /// Crashed or partitioned away.
+    pub(crate) offline: bool,
+    /// The circuit breaker rejects work until this time.
+    pub(crate) breaker_open_until: SimTime,
+    /// 1 / cpu slots and 1 / memory: scoring policies divide by capacity on every decision.
+    pub(crate) inv_slots: f64,
+    pub(crate) inv_memory: f64,
+}
+
+pub(crate) fn push_history(histories: &mut Vec<History>, index: usize, ran_ns: u64, success: bool) {
+    if histories.len() <= index {
+        histories.resize_with(index + 1, History::default);
+    }
+    histories[index].push(ran_ns, success);
+}
+
+#[inline]
+pub(crate) fn fits(spec: &ShardSpec, st: &ShardState, inv: &Invocation) -> bool {
+    st.busy_slots + st.reserved_slots + inv.slots <= spec.cpu_slots
+        && st.memory_used_mb + inv.memory_mb <= spec.memory_mb
+}
