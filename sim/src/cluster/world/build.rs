@@ -13,7 +13,7 @@ use crate::cluster::spec::faults::{Fault, FaultKind};
 use crate::cluster::spec::function::Function;
 use crate::cluster::spec::topology::Topology;
 use crate::cluster::spec::workload::PoissonSource;
-use crate::cluster::state::books::Conservation;
+use crate::cluster::state::books::Books;
 use crate::cluster::state::shard::{ShardLive, ShardState};
 use crate::cluster::world::{Cluster, ClusterEvent, Streams};
 use crate::engine::Simulation;
@@ -100,7 +100,6 @@ impl Cluster {
             topology,
             functions: Vec::new(),
             function_streams: Vec::new(),
-            function_metrics: Vec::new(),
             placements: Vec::new(),
             by_event_type: Vec::new(),
             sources: Vec::new(),
@@ -113,8 +112,7 @@ impl Cluster {
             fault_log: Vec::new(),
             shards,
             live,
-            invocations: Vec::new(),
-            free_invocations: Vec::new(),
+            books: Books::new(metrics_interval),
             migrations: Vec::new(),
             migrating: Vec::new(),
             function_work: Vec::new(),
@@ -134,11 +132,9 @@ impl Cluster {
                 jitter: rng_streams.stream("network/jitter"),
             },
             rng_streams,
-            totals: Conservation::default(),
             config_breaker: breaker,
             max_reroutes,
             arrivals_until,
-            metrics_interval,
         };
         for (spec, placement) in functions {
             cluster.register_function(spec, placement)?;

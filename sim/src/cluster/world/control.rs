@@ -80,7 +80,7 @@ impl Cluster {
             self.rng_streams
                 .stream(&format!("service/{}", function.spec.name)),
         );
-        self.function_metrics.push(FunctionMetrics {
+        self.books.function_metrics.push(FunctionMetrics {
             completed_by_shard: vec![0; self.shards.len()],
             by_version: vec![0; function.spec.versions.len().max(1)],
             ..FunctionMetrics::default()
@@ -132,7 +132,7 @@ impl Cluster {
         let mut updated = Function::new(spec)?;
         updated.active = func.active;
         let slots = updated.spec.versions.len().max(1);
-        let counts = &mut self.function_metrics[f.index()].by_version;
+        let counts = &mut self.books.function_metrics[f.index()].by_version;
         if counts.len() < slots {
             counts.resize(slots, 0);
         }

@@ -8,6 +8,7 @@ use crate::cluster::metrics::records::{DropReason, FailReason};
 use crate::cluster::routing::RouteRequest;
 use crate::cluster::routing::RoutingPolicy;
 use crate::cluster::routing::balancers::LeastLoaded;
+use crate::cluster::state::books::End;
 use crate::cluster::state::invocation::{InvState, Invocation};
 use crate::cluster::view::ClusterView;
 use crate::cluster::world::{Cluster, ClusterEvent};
@@ -15,25 +16,6 @@ use crate::engine::Scheduler;
 use crate::time::{SimDuration, SimTime};
 
 impl Cluster {
-    pub(super) fn alloc(&mut self, inv: Invocation) -> InvocationId {
-        self.totals.generated += 1;
-        match self.free_invocations.pop() {
-            Some(i) => {
-                self.invocations[i as usize] = inv;
-                InvocationId(i)
-            }
-            None => {
-                self.invocations.push(inv);
-                InvocationId(self.invocations.len() as u32 - 1)
-            }
-        }
-    }
-
-    pub(super) fn release(&mut self, id: InvocationId) {
-        self.invocations[id.index()].state = InvState::Free;
-        self.free_invocations.push(id.0);
-    }
-
     pub(super) fn on_arrival(&mut self, source: u32, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
         let src = &mut self.sources[source as usize];
@@ -121,8 +103,7 @@ impl Cluster {
         sched: &mut Scheduler<ClusterEvent>,
     ) {
         let Some(f) = self.function_for(event.event_type, now) else {
-            self.totals.generated += 1;
-            self.totals.dropped[DropReason::NoFunction as usize] += 1;
+            self.books.end_unhandled();
             return;
         };
         let func = &self.functions[f.index()];
@@ -158,14 +139,12 @@ impl Cluster {
             running_index: 0,
             finish: None,
         };
-        let fm = &mut self.function_metrics[f.index()];
+        let interval = self.books.interval_index(now);
+        let fm = &mut self.books.function_metrics[f.index()];
         fm.invocations += 1;
-        fm.record_demand(
-            (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
-            base * u64::from(r.cpu.slots()),
-        );
+        fm.record_demand(interval, base * u64::from(r.cpu.slots()));
         fm.by_version[version as usize] += 1;
-        let id = self.alloc(inv);
+        let id = self.books.alloc(inv);
         let (origin, extra) = match origin {
             Some(region) => (region, SimDuration::ZERO),
             None => (
@@ -184,7 +163,7 @@ impl Cluster {
         now: SimTime,
         sched: &mut Scheduler<ClusterEvent>,
     ) {
-        let inv = &self.invocations[id.index()];
+        let inv = &self.books.invocations[id.index()];
         let f = inv.function;
         let sequence = self.route_sequence[f.index()];
         self.route_sequence[f.index()] += 1;
@@ -258,7 +237,7 @@ impl Cluster {
                     .network
                     .one_way(from, region, &mut self.streams.jitter)
                     + extra;
-                let inv = &mut self.invocations[id.index()];
+                let inv = &mut self.books.invocations[id.index()];
                 inv.shard = shard;
                 inv.state = InvState::InNetwork;
                 self.shards[shard.index()].in_transit_slots += inv.slots;
@@ -278,18 +257,12 @@ impl Cluster {
     ) {
         self.advance_meter(from_shard, now);
         self.shards[from_shard.index()].series.counters.rerouted += 1;
-        let inv = &mut self.invocations[id.index()];
+        let inv = &mut self.books.invocations[id.index()];
         inv.reroutes += 1;
         if inv.reroutes > self.max_reroutes {
-            self.totals.failed[FailReason::RerouteLimit as usize] += 1;
-            let fm = &mut self.function_metrics[inv.function.index()];
-            fm.failed += 1;
-            fm.record_end(
-                (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
-                false,
-            );
-            self.shards[from_shard.index()].series.counters.failed += 1;
-            self.release(id);
+            let series = &mut self.shards[from_shard.index()].series;
+            let end = End::Failed(FailReason::RerouteLimit);
+            self.books.end(id, end, now, Some((from_shard, series)));
             return;
         }
         let region = self.topology.shards[from_shard.index()].region;
@@ -303,17 +276,7 @@ impl Cluster {
         why: DropReason,
         now: SimTime,
     ) {
-        let f = self.invocations[id.index()].function;
-        self.totals.dropped[why as usize] += 1;
-        let fm = &mut self.function_metrics[f.index()];
-        fm.dropped += 1;
-        fm.record_end(
-            (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
-            false,
-        );
-        if let Some(s) = shard {
-            self.shards[s.index()].series.counters.dropped += 1;
-        }
-        self.release(id);
+        let shard = shard.map(|s| (s, &mut self.shards[s.index()].series));
+        self.books.end(id, End::Dropped(why), now, shard);
     }
 }

@@ -3,6 +3,7 @@
 use crate::cluster::event::DomainEvent;
 use crate::cluster::ids::{InvocationId, ShardId};
 use crate::cluster::metrics::records::DropReason;
+use crate::cluster::state::books::End;
 use crate::cluster::state::invocation::InvState;
 use crate::cluster::state::shard::{fits, push_history};
 use crate::cluster::world::{Cluster, ClusterEvent};
@@ -12,8 +13,8 @@ use crate::time::{SimDuration, SimTime};
 impl Cluster {
     pub(super) fn on_deliver(&mut self, id: InvocationId, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
-        let shard = self.invocations[id.index()].shard;
-        self.shards[shard.index()].in_transit_slots -= self.invocations[id.index()].slots;
+        let shard = self.books.invocations[id.index()].shard;
+        self.shards[shard.index()].in_transit_slots -= self.books.invocations[id.index()].slots;
         self.refresh_live(shard);
         if self.live[shard.index()].offline {
             self.reroute(id, shard, now, sched);
@@ -22,7 +23,7 @@ impl Cluster {
         self.advance_meter(shard, now);
         let spec = &self.topology.shards[shard.index()];
         let st = &mut self.shards[shard.index()];
-        let inv = &mut self.invocations[id.index()];
+        let inv = &mut self.books.invocations[id.index()];
         inv.slots = inv.slots.min(spec.cpu_slots.max(1));
         inv.memory_mb = inv.memory_mb.min(spec.memory_mb);
         inv.run_ns = (inv.base_service_ns as f64 * st.slowdown / spec.speed) as u64;
@@ -52,7 +53,7 @@ impl Cluster {
         sched: &mut Scheduler<ClusterEvent>,
     ) {
         let st = &mut self.shards[shard.index()];
-        let inv = &mut self.invocations[id.index()];
+        let inv = &mut self.books.invocations[id.index()];
         st.busy_slots += inv.slots;
         st.memory_used_mb += inv.memory_mb;
         let done = now + SimDuration::from_nanos(inv.run_ns);
@@ -72,7 +73,7 @@ impl Cluster {
 
     pub(super) fn on_finish(&mut self, id: InvocationId, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
-        let inv = self.invocations[id.index()];
+        let inv = self.books.invocations[id.index()];
         let shard = inv.shard;
         self.advance_meter(shard, now);
         self.stop_running(id, shard);
@@ -90,28 +91,19 @@ impl Cluster {
             ran,
             success,
         );
-        let fm = &mut self.function_metrics[f];
-        fm.record_end(
-            (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
-            success,
-        );
+        let end = if success {
+            End::Completed {
+                latency: now - inv.arrived,
+            }
+        } else {
+            End::TimedOut
+        };
+        self.books.end(id, end, now, Some((shard, &mut st.series)));
         if success {
-            let latency = now - inv.arrived;
-            st.series.counters.completed += 1;
-            st.series.record_latency(latency);
-            fm.completed += 1;
-            fm.latency.record(latency);
-            fm.latency_sum_ns += latency.as_nanos();
-            fm.completed_by_shard[shard.index()] += 1;
-            self.totals.completed += 1;
             self.breaker_success(shard);
         } else {
-            st.series.counters.timed_out += 1;
-            fm.timed_out += 1;
-            self.totals.timed_out += 1;
             self.breaker_failure(shard, now);
         }
-        self.release(id);
         self.drain_queue(shard, now, sched);
         self.sync_shard(shard, now);
         if success && inv.emit_mask != 0 {
@@ -129,14 +121,14 @@ impl Cluster {
     }
 
     pub(super) fn stop_running(&mut self, id: InvocationId, shard: ShardId) {
-        let inv = self.invocations[id.index()];
+        let inv = self.books.invocations[id.index()];
         let st = &mut self.shards[shard.index()];
         st.busy_slots -= inv.slots;
         st.memory_used_mb -= inv.memory_mb;
         let pos = inv.running_index as usize;
         st.running.swap_remove(pos);
         if let Some(&moved) = st.running.get(pos) {
-            self.invocations[moved.index()].running_index = pos as u32;
+            self.books.invocations[moved.index()].running_index = pos as u32;
         }
     }
 
@@ -156,12 +148,12 @@ impl Cluster {
                 unreachable!("queued count {} with empty queues", st.queued)
             };
             let id = st.queues[q][0];
-            if !fits(spec, st, &self.invocations[id.index()]) {
+            if !fits(spec, st, &self.books.invocations[id.index()]) {
                 return;
             }
             st.queues[q].pop_front();
             st.queued -= 1;
-            st.queued_slots -= self.invocations[id.index()].slots;
+            st.queued_slots -= self.books.invocations[id.index()].slots;
             self.start(id, shard, now, sched);
         }
     }

@@ -3,6 +3,7 @@
 use crate::cluster::ids::{InvocationId, ShardId};
 use crate::cluster::metrics::records::{FailReason, FaultRecord};
 use crate::cluster::spec::faults::FaultKind;
+use crate::cluster::state::books::End;
 use crate::cluster::world::{Cluster, ClusterEvent};
 use crate::engine::Scheduler;
 use crate::time::{SimDuration, SimTime};
@@ -112,22 +113,15 @@ impl Cluster {
     ) {
         let running = std::mem::take(&mut self.shards[shard.index()].running);
         for id in running {
-            let inv = self.invocations[id.index()];
+            let inv = self.books.invocations[id.index()];
             if let Some(key) = inv.finish {
                 sched.cancel(key);
             }
             let st = &mut self.shards[shard.index()];
             st.busy_slots -= inv.slots;
             st.memory_used_mb -= inv.memory_mb;
-            st.series.counters.failed += 1;
-            let fm = &mut self.function_metrics[inv.function.index()];
-            fm.failed += 1;
-            fm.record_end(
-                (now.as_nanos() / self.metrics_interval.as_nanos()) as usize,
-                false,
-            );
-            self.totals.failed[FailReason::ShardCrashed as usize] += 1;
-            self.release(id);
+            let end = End::Failed(FailReason::ShardCrashed);
+            self.books.end(id, end, now, Some((shard, &mut st.series)));
         }
         let queued: Vec<InvocationId> = {
             let st = &mut self.shards[shard.index()];

@@ -17,7 +17,6 @@ use crate::cluster::arrivals::hawkes::HawkesState;
 use crate::cluster::arrivals::poisson::SourceState;
 use crate::cluster::arrivals::regime::RegimePath;
 use crate::cluster::ids::{FunctionId, InvocationId, ShardId};
-use crate::cluster::metrics::function::FunctionMetrics;
 use crate::cluster::metrics::records::{
     ChangeRecord, FaultRecord, MigrationRecord, Redistribution,
 };
@@ -26,8 +25,7 @@ use crate::cluster::spec::config::{MonitorConfig, ScheduledChange, SelectionWeig
 use crate::cluster::spec::faults::{BreakerConfig, Fault};
 use crate::cluster::spec::function::Function;
 use crate::cluster::spec::topology::Topology;
-use crate::cluster::state::books::Conservation;
-use crate::cluster::state::invocation::Invocation;
+use crate::cluster::state::books::Books;
 use crate::cluster::state::shard::{ShardLive, ShardState};
 use crate::engine::{Model, Scheduler};
 use crate::queue::EventKey;
@@ -114,7 +112,6 @@ pub struct Cluster {
     topology: Topology,
     functions: Vec<Function>,
     function_streams: Vec<SimRng>,
-    function_metrics: Vec<FunctionMetrics>,
     placements: Vec<Vec<ShardId>>,
     by_event_type: Vec<Vec<FunctionId>>,
     sources: Vec<SourceState>,
@@ -129,8 +126,8 @@ pub struct Cluster {
     exchange_extra: Vec<SimDuration>,
     shards: Vec<ShardState>,
     live: Vec<ShardLive>,
-    invocations: Vec<Invocation>,
-    free_invocations: Vec<u32>,
+    /// The live invocations, the totals and the per-function metrics.
+    books: Books,
     migrations: Vec<ActiveMigration>,
     /// Transfers in flight per function.
     migrating: Vec<u32>,
@@ -149,11 +146,9 @@ pub struct Cluster {
     routing: Arc<dyn RoutingPolicy>,
     streams: Streams,
     rng_streams: RngStreams,
-    totals: Conservation,
     config_breaker: BreakerConfig,
     max_reroutes: u8,
     arrivals_until: SimTime,
-    metrics_interval: SimDuration,
 }
 
 impl Model for Cluster {

@@ -54,7 +54,7 @@ impl Cluster {
 
     /// Per-function totals, by function id.
     pub fn function_metrics(&self) -> &[FunctionMetrics] {
-        &self.function_metrics
+        &self.books.function_metrics
     }
 
     /// A shard's closed metric intervals (call [`Cluster::close_metrics`] first at the end).
@@ -69,7 +69,7 @@ impl Cluster {
 
     /// The metrics interval.
     pub fn metrics_interval(&self) -> SimDuration {
-        self.metrics_interval
+        self.books.metrics_interval
     }
 
     /// The market regime path of this run (calm throughout when no regime is configured).
@@ -89,11 +89,11 @@ impl Cluster {
 
     /// The books, recounted from the invocations themselves.
     pub fn conservation(&self) -> Conservation {
-        let mut c = self.totals;
+        let mut c = self.books.totals;
         c.in_network = 0;
         c.queued = 0;
         c.running = 0;
-        for inv in &self.invocations {
+        for inv in &self.books.invocations {
             match inv.state {
                 InvState::Free => {}
                 InvState::InNetwork => c.in_network += 1,
@@ -124,12 +124,13 @@ impl Cluster {
             .map(|s| u64::from(s.in_transit_slots))
             .sum();
         let in_network_slots: u64 = self
+            .books
             .invocations
             .iter()
             .filter(|i| i.state == InvState::InNetwork)
             .map(|i| u64::from(i.slots))
             .sum();
-        let live = self.invocations.len() as u64 - self.free_invocations.len() as u64;
+        let live = self.books.invocations.len() as u64 - self.books.free_invocations.len() as u64;
         assert!(
             c.generated == c.ended() + c.in_flight()
                 && c.queued == queued
