@@ -96,6 +96,7 @@ pub mod hash;
 pub mod phold;
 pub mod queue;
 pub mod rng;
+pub mod testkit;
 mod time;
 
 pub use engine::{Fired, Model, Scheduler, Simulation};

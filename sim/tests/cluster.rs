@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use shardsim_sim::cluster::preset::SyntheticCluster;
 use shardsim_sim::cluster::*;
 use shardsim_sim::hash::StableHasher;
+use shardsim_sim::testkit;
 use shardsim_sim::{SimDuration, SimTime, Simulation};
 
 fn secs(s: u64) -> SimTime {
@@ -17,54 +18,27 @@ fn secs(s: u64) -> SimTime {
 
 fn shard(name: &str, region: u16, slots: u32, queue: u32) -> ShardSpec {
     ShardSpec {
-        name: name.into(),
-        region: RegionId(region),
         cpu_slots: slots,
-        speed: 1.0,
-        memory_mb: 8_192,
         queue_capacity: queue,
-        tags: ShardTags::default(),
+        ..testkit::shard(name, region)
     }
 }
 
 fn function(name: &str, event_type: u16, mean_ms: u64, timeout_ms: u64) -> FunctionSpec {
-    FunctionSpec {
-        name: name.into(),
-        handles: EventTypeId(event_type),
-        shard_by: ShardBy::LeastLoaded,
-        resources: Resources {
-            cpu: CpuClass::Low,
-            memory_mb: 64,
-            priority: Priority::Medium,
-            timeout: SimDuration::from_millis(timeout_ms),
-        },
-        service: ServiceTime::LogNormal {
-            mean: SimDuration::from_millis(mean_ms),
-            cv: 0.6,
-        },
-        state_bytes: 20e6,
-        warmup: SimDuration::from_millis(500),
-        versions: Vec::new(),
-        emits: vec![],
-    }
+    let mut f = testkit::function(name);
+    f.handles = EventTypeId(event_type);
+    f.resources.timeout = SimDuration::from_millis(timeout_ms);
+    f.service = ServiceTime::LogNormal {
+        mean: SimDuration::from_millis(mean_ms),
+        cv: 0.6,
+    };
+    f
 }
 
 fn source(name: &str, event_type: u16, exchange: u16, rate: f64) -> PoissonSource {
     PoissonSource {
-        name: name.into(),
         event_type: EventTypeId(event_type),
-        exchange: ExchangeId(exchange),
-        rate_per_sec: rate,
-        protocol: None,
-        risk: RiskLevel::Low,
-        urgency: Urgency::Normal,
-        trading_pairs: 10,
-        users: 100,
-        trade_size: TradeSize {
-            min_usd: 10.0,
-            shape: 2.0,
-        },
-        shape: RateShape::default(),
+        ..testkit::source(name, exchange, rate)
     }
 }
 
@@ -771,8 +745,16 @@ fn invalid_configurations_are_errors() {
 
     let mut c = two_shard_config(10);
     c.functions[0].1 = vec![ShardId(5)];
+    let err = c.validate().unwrap_err();
     assert!(matches!(
-        Cluster::simulation(c, 1, Arc::new(LeastLoaded)),
-        Err(ClusterError::OutOfRange { kind: "shard", .. })
+        err.cause(),
+        ClusterError::OutOfRange { kind: "shard", .. }
     ));
+    assert_eq!(err.item(), Some(ConfigItem::Function(0)));
+    assert_eq!(err.field(), Some("placement"));
+    assert_eq!(
+        Cluster::simulation(c, 1, Arc::new(LeastLoaded)).unwrap_err(),
+        err,
+        "the simulation refuses what validate refuses, with the same error"
+    );
 }

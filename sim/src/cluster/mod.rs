@@ -94,7 +94,6 @@ pub mod policies {
     };
 }
 
-pub use arrivals::hawkes::spectral_radius;
 pub use arrivals::regime::RegimePath;
 pub use event::{DomainEvent, RiskLevel, Urgency};
 pub use ids::{
@@ -112,7 +111,7 @@ pub use routing::{
     policy_by_name,
 };
 pub use spec::config::{Change, ClusterConfig, MonitorConfig, ScheduledChange, SelectionWeights};
-pub use spec::error::ClusterError;
+pub use spec::error::{ClusterError, ConfigItem};
 pub use spec::faults::{BreakerConfig, Fault, FaultKind};
 pub use spec::function::{
     CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
@@ -124,6 +123,7 @@ pub use spec::topology::{
 };
 pub use spec::workload::{
     EpisodeShape, HawkesGroup, PoissonSource, RateShape, RegimeConfig, SourceError, TradeSize,
+    spectral_radius,
 };
 pub use state::books::Conservation;
 pub use view::{ClusterView, Health, HistorySummary};

@@ -6,9 +6,9 @@ use crate::cluster::arrivals::poisson::draw_event;
 use crate::cluster::arrivals::regime::RegimePath;
 use crate::cluster::arrivals::{candidate, shape_at};
 use crate::cluster::event::DomainEvent;
-use crate::cluster::spec::workload::{HawkesGroup, PoissonSource, SourceError, validate_shape};
+use crate::cluster::spec::workload::{HawkesGroup, PoissonSource};
 use crate::rng::SimRng;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
 /// A Hawkes group, ready to sample.
 #[derive(Clone, Debug)]
@@ -24,74 +24,17 @@ pub(crate) struct HawkesState {
     rng: SimRng,
 }
 
-/// The spectral radius of a non-negative square matrix (its Perron root), by power iteration.
-pub fn spectral_radius(m: &[Vec<f64>]) -> f64 {
-    let n = m.len();
-    if n == 0 {
-        return 0.0;
-    }
-    let mut v = vec![1.0; n];
-    let mut radius = 0.0;
-    for _ in 0..500 {
-        let next: Vec<f64> = (0..n)
-            .map(|i| (0..n).map(|j| m[i][j] * v[j]).sum())
-            .collect();
-        let norm = next.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-        if norm == 0.0 {
-            return 0.0;
-        }
-        radius = norm / v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-        v = next.iter().map(|x| x / norm).collect();
-    }
-    radius
-}
-
 impl HawkesState {
-    pub(crate) fn new(
-        group: &HawkesGroup,
-        sources: &[PoissonSource],
-        rng: SimRng,
-    ) -> Result<Self, SourceError> {
-        let err = |problem: String| SourceError {
-            source_name: group.name.clone(),
-            problem,
-        };
+    /// A sampler for a group that [`ClusterConfig::validate`](crate::cluster::ClusterConfig::validate)
+    /// accepted.
+    pub(crate) fn new(group: &HawkesGroup, sources: &[PoissonSource], rng: SimRng) -> Self {
         let n = group.members.len();
-        if n == 0 {
-            return Err(err("a Hawkes group needs at least one member".into()));
-        }
-        if group.excitation.len() != n || group.excitation.iter().any(|r| r.len() != n) {
-            return Err(err(format!(
-                "excitation must be a {n}×{n} matrix (one row and column per member)"
-            )));
-        }
-        if group
-            .excitation
-            .iter()
-            .flatten()
-            .any(|x| !(x.is_finite() && *x >= 0.0))
-        {
-            return Err(err("excitation values must be finite and >= 0".into()));
-        }
-        let radius = spectral_radius(&group.excitation);
-        if radius >= 1.0 {
-            return Err(err(format!(
-                "branching ratio (spectral radius of excitation) is {radius:.3}; it must be < 1 or the process explodes"
-            )));
-        }
-        if group.decay == SimDuration::ZERO {
-            return Err(err("decay must be > 0".into()));
-        }
         let mut members = Vec::with_capacity(n);
         for &m in &group.members {
-            let spec = sources
-                .get(m)
-                .ok_or_else(|| err(format!("member {m} is not a source")))?;
-            validate_shape(&spec.name, spec.rate_per_sec, &spec.shape)?;
-            members.push((m as u32, spec.clone()));
+            members.push((m as u32, sources[m].clone()));
         }
         let beta = 1.0 / group.decay.as_secs_f64();
-        Ok(HawkesState {
+        HawkesState {
             members,
             beta,
             jump: group
@@ -102,7 +45,7 @@ impl HawkesState {
             excitation: vec![0.0; n],
             updated: SimTime::ZERO,
             rng,
-        })
+        }
     }
 
     fn decay_to(&mut self, t: SimTime) {

@@ -6,7 +6,7 @@ use rand_distr::Exp1;
 use crate::cluster::arrivals::regime::RegimePath;
 use crate::cluster::arrivals::{candidate, shape_at};
 use crate::cluster::event::DomainEvent;
-use crate::cluster::spec::workload::{PoissonSource, SourceError, validate_shape};
+use crate::cluster::spec::workload::PoissonSource;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
@@ -45,26 +45,21 @@ pub(crate) struct SourceState {
 }
 
 impl SourceState {
-    pub(crate) fn new(spec: PoissonSource, index: u32, rng: SimRng) -> Result<Self, SourceError> {
-        validate_shape(&spec.name, spec.rate_per_sec, &spec.shape)?;
-        if !(spec.trade_size.min_usd > 0.0 && spec.trade_size.shape > 0.0) {
-            return Err(SourceError {
-                source_name: spec.name.clone(),
-                problem: "trade size needs min_usd > 0 and shape > 0".into(),
-            });
-        }
+    /// A sampler for a source that [`ClusterConfig::validate`](crate::cluster::ClusterConfig::validate)
+    /// accepted.
+    pub(crate) fn new(spec: PoissonSource, index: u32, rng: SimRng) -> Self {
         let sh = &spec.shape;
         let flat = sh.daily.is_empty()
             && sh.weekly.is_empty()
             && !sh.regime_sensitive
             && sh.starts_at == SimTime::ZERO
             && sh.ramp == SimDuration::ZERO;
-        Ok(SourceState {
+        SourceState {
             spec,
             index,
             flat,
             rng,
-        })
+        }
     }
 
     /// The next arrival strictly after `now` and before `until`, by thinning.

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 
 use crate::cluster::event::{DomainEvent, RiskLevel, Urgency};
-use crate::cluster::ids::{EventTypeId, ExchangeId, FunctionId, ProtocolId, RegionId, ShardId};
+use crate::cluster::ids::{EventTypeId, ExchangeId, FunctionId, ProtocolId, ShardId};
 use crate::cluster::routing::balancers::LeastLoaded;
 use crate::cluster::routing::{NoRoute, Route, RouteRequest, RoutingPolicy};
-use crate::cluster::spec::config::ClusterConfig;
 use crate::cluster::spec::function::{
     CpuClass, FunctionSpec, Priority, Resources, ServiceTime, ShardBy,
 };
-use crate::cluster::spec::topology::{ShardSpec, ShardTags, Topology};
+use crate::cluster::spec::topology::{ShardSpec, ShardTags};
 use crate::cluster::world::Cluster;
 use crate::rng::RngStreams;
+use crate::testkit;
 use crate::time::{SimDuration, SimTime};
 
 pub(crate) const US_EAST: u16 = 0;
@@ -23,13 +23,11 @@ pub(crate) const P0: ProtocolId = ProtocolId(0);
 
 pub(crate) fn shard(name: &str, region: u16, tags: ShardTags) -> ShardSpec {
     ShardSpec {
-        name: name.into(),
-        region: RegionId(region),
         cpu_slots: 100, // loads in whole percent: busy 80 = load 0.80
-        speed: 1.0,
         memory_mb: 10_000,
         queue_capacity: 1_000,
         tags,
+        ..testkit::shard(name, region)
     }
 }
 
@@ -42,15 +40,9 @@ pub(crate) fn cluster(
     shard_by: ShardBy,
     placement: Vec<ShardId>,
 ) -> Cluster {
-    let mut t = Topology::default_regions();
-    for s in shards {
-        t.add_shard(s);
-    }
-    let mut config = ClusterConfig::new(t);
+    let mut config = testkit::config(shards);
     config.functions.push((
         FunctionSpec {
-            name: "f".into(),
-            handles: EventTypeId(0),
             shard_by,
             resources: Resources {
                 cpu: CpuClass::High, // 2 slots
@@ -59,10 +51,7 @@ pub(crate) fn cluster(
                 timeout: SimDuration::from_secs(1),
             },
             service: ServiceTime::Constant(SimDuration::from_millis(10)),
-            state_bytes: 1e6,
-            warmup: SimDuration::ZERO,
-            versions: vec![],
-            emits: vec![],
+            ..testkit::function("f")
         },
         placement,
     ));

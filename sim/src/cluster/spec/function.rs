@@ -270,6 +270,18 @@ pub enum FunctionSpecError {
     },
 }
 
+impl FunctionSpecError {
+    /// The [`FunctionSpec`] field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            FunctionSpecError::Service { .. } => "service",
+            FunctionSpecError::Split { .. } | FunctionSpecError::Scale { .. } => "versions",
+            FunctionSpecError::Timeout { .. } => "resources.timeout",
+            FunctionSpecError::Emits { .. } => "emits",
+        }
+    }
+}
+
 /// A function whose declaration has been validated, with its sampler ready.
 #[derive(Clone, Debug)]
 pub struct Function {
@@ -358,25 +370,13 @@ mod tests {
     use crate::rng::RngStreams;
 
     pub(crate) fn spec(name: &str) -> FunctionSpec {
-        FunctionSpec {
-            name: name.into(),
-            handles: EventTypeId(0),
-            shard_by: ShardBy::LeastLoaded,
-            resources: Resources {
-                cpu: CpuClass::Low,
-                memory_mb: 64,
-                priority: Priority::Medium,
-                timeout: SimDuration::from_secs(1),
-            },
-            service: ServiceTime::LogNormal {
-                mean: SimDuration::from_millis(10),
-                cv: 0.5,
-            },
-            state_bytes: 1e6,
-            warmup: SimDuration::from_millis(200),
-            versions: Vec::new(),
-            emits: vec![],
-        }
+        let mut f = crate::testkit::function(name);
+        f.resources.timeout = SimDuration::from_secs(1);
+        f.service = ServiceTime::LogNormal {
+            mean: SimDuration::from_millis(10),
+            cv: 0.5,
+        };
+        f
     }
 
     #[test]

@@ -5,4 +5,5 @@ pub mod error;
 pub mod faults;
 pub mod function;
 pub mod topology;
+pub mod validate;
 pub mod workload;

@@ -163,25 +163,39 @@ pub struct SourceError {
     pub problem: String,
 }
 
-pub(crate) fn validate_shape(name: &str, rate: f64, shape: &RateShape) -> Result<(), SourceError> {
+/// A source's rate and rate shape, checked; an error names the field at fault.
+pub(crate) fn validate_shape(
+    name: &str,
+    rate: f64,
+    shape: &RateShape,
+) -> Result<(), (&'static str, SourceError)> {
     let err = |problem: String| SourceError {
         source_name: name.to_owned(),
         problem,
     };
     if !(rate.is_finite() && rate > 0.0) {
-        return Err(err(format!("rate_per_sec must be > 0 (got {rate})")));
+        return Err((
+            "rate_per_sec",
+            err(format!("rate_per_sec must be > 0 (got {rate})")),
+        ));
     }
     if !(shape.daily.is_empty() || shape.daily.len() == 24) {
-        return Err(err(format!(
-            "daily profile needs 24 hourly values (got {})",
-            shape.daily.len()
-        )));
+        return Err((
+            "shape.daily",
+            err(format!(
+                "daily profile needs 24 hourly values (got {})",
+                shape.daily.len()
+            )),
+        ));
     }
     if !(shape.weekly.is_empty() || shape.weekly.len() == 7) {
-        return Err(err(format!(
-            "weekly profile needs 7 daily values (got {})",
-            shape.weekly.len()
-        )));
+        return Err((
+            "shape.weekly",
+            err(format!(
+                "weekly profile needs 7 daily values (got {})",
+                shape.weekly.len()
+            )),
+        ));
     }
     if shape
         .daily
@@ -189,7 +203,38 @@ pub(crate) fn validate_shape(name: &str, rate: f64, shape: &RateShape) -> Result
         .chain(&shape.weekly)
         .any(|m| !(m.is_finite() && *m >= 0.0))
     {
-        return Err(err("profile multipliers must be finite and >= 0".into()));
+        let bad = |m: &f64| !(m.is_finite() && *m >= 0.0);
+        let field = if shape.daily.iter().any(bad) {
+            "shape.daily"
+        } else {
+            "shape.weekly"
+        };
+        return Err((
+            field,
+            err("profile multipliers must be finite and >= 0".into()),
+        ));
     }
     Ok(())
+}
+
+/// The spectral radius of a non-negative square matrix (its Perron root), by power iteration.
+pub fn spectral_radius(m: &[Vec<f64>]) -> f64 {
+    let n = m.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut v = vec![1.0; n];
+    let mut radius = 0.0;
+    for _ in 0..500 {
+        let next: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| m[i][j] * v[j]).sum())
+            .collect();
+        let norm = next.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        if norm == 0.0 {
+            return 0.0;
+        }
+        radius = norm / v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        v = next.iter().map(|x| x / norm).collect();
+    }
+    radius
 }

@@ -86,6 +86,31 @@ pub(crate) struct ShardState {
     pub(crate) series: ShardSeries,
 }
 
+impl ShardState {
+    /// A shard at the start of a run: idle, healthy, no history.
+    pub(crate) fn new(spec: &ShardSpec, metrics_interval: SimDuration) -> Self {
+        ShardState {
+            busy_slots: 0,
+            reserved_slots: 0,
+            memory_used_mb: 0,
+            queues: Default::default(),
+            queued: 0,
+            queued_slots: 0,
+            in_transit_slots: 0,
+            running: Vec::new(),
+            down: 0,
+            partitioned: 0,
+            slowdown: 1.0,
+            consecutive_failures: 0,
+            breaker_probing: false,
+            history: Vec::new(),
+            protocol_history: Vec::new(),
+            exchange_history: Vec::new(),
+            series: ShardSeries::new(metrics_interval, spec.cpu_slots, spec.queue_capacity),
+        }
+    }
+}
+
 /// Per-shard state routing reads on every decision, packed together for the cache.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ShardLive {
@@ -98,6 +123,19 @@ pub(crate) struct ShardLive {
     /// 1 / cpu slots and 1 / memory: scoring policies divide by capacity on every decision.
     pub(crate) inv_slots: f64,
     pub(crate) inv_memory: f64,
+}
+
+impl ShardLive {
+    /// What routing reads about an idle, healthy shard.
+    pub(crate) fn new(spec: &ShardSpec) -> Self {
+        ShardLive {
+            load: 0.0,
+            offline: false,
+            breaker_open_until: SimTime::ZERO,
+            inv_slots: 1.0 / f64::from(spec.cpu_slots.max(1)),
+            inv_memory: 1.0 / f64::from(spec.memory_mb.max(1)),
+        }
+    }
 }
 
 pub(crate) fn push_history(histories: &mut Vec<History>, index: usize, ran_ns: u64, success: bool) {

@@ -10,6 +10,7 @@ use crate::cluster::routing::RoutingPolicy;
 use crate::cluster::spec::config::Change;
 use crate::cluster::spec::error::ClusterError;
 use crate::cluster::spec::function::{Function, FunctionSpec, Version};
+use crate::cluster::spec::validate::{check_placement, duplicate_function};
 use crate::cluster::world::{Cluster, ClusterEvent};
 use crate::engine::Scheduler;
 use crate::time::{SimDuration, SimTime};
@@ -49,21 +50,9 @@ impl Cluster {
         placement: Vec<ShardId>,
     ) -> Result<FunctionId, ClusterError> {
         if self.functions.iter().any(|f| f.spec.name == spec.name) {
-            return Err(ClusterError::Invalid(format!(
-                "function `{}` is declared twice",
-                spec.name
-            )));
+            return Err(duplicate_function(&spec));
         }
-        for s in &placement {
-            if s.index() >= self.shards.len() {
-                return Err(ClusterError::OutOfRange {
-                    what: format!("placement of function `{}`", spec.name),
-                    kind: "shard",
-                    index: s.index(),
-                    count: self.shards.len(),
-                });
-            }
-        }
+        check_placement(&spec, &placement, self.shards.len())?;
         let placement = if placement.is_empty() {
             self.topology.shard_ids().collect()
         } else {
