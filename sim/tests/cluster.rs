@@ -42,17 +42,26 @@ fn source(name: &str, event_type: u16, exchange: u16, rate: f64) -> PoissonSourc
     }
 }
 
-/// Two us-east shards (4 slots, queue 50), one function on both, 150/s of 20 ms work (≈ 38%).
-fn two_shard_config(arrivals_secs: u64) -> ClusterConfig {
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("a", 0, 4, 50));
-    t.add_shard(shard("b", 0, 4, 50));
-    let mut c = ClusterConfig::new(t);
-    c.functions.push((function("f", 0, 20, 2_000), vec![]));
-    c.sources.push(source("s", 0, 2, 150.0));
+/// These shards, function `f` (20 ms of work, 2 s timeout) on `placement`, source `s` from
+/// coinbase at `rate` per second until `arrivals_secs`, metrics rows of 1 s.
+fn one_function_config(
+    shards: impl IntoIterator<Item = ShardSpec>,
+    placement: Vec<ShardId>,
+    rate: f64,
+    arrivals_secs: u64,
+) -> ClusterConfig {
+    let mut c = testkit::config(shards);
+    c.functions.push((function("f", 0, 20, 2_000), placement));
+    c.sources.push(source("s", 0, 2, rate));
     c.arrivals_until = secs(arrivals_secs);
     c.metrics_interval = SimDuration::from_secs(1); // fine-grained rows: tests index by second
     c
+}
+
+/// Two us-east shards (4 slots, queue 50), one function on both, 150/s of 20 ms work (≈ 38%).
+fn two_shard_config(arrivals_secs: u64) -> ClusterConfig {
+    let shards = [shard("a", 0, 4, 50), shard("b", 0, 4, 50)];
+    one_function_config(shards, vec![], 150.0, arrivals_secs)
 }
 
 fn sim(config: ClusterConfig, seed: u64) -> Simulation<Cluster> {
@@ -222,14 +231,9 @@ fn a_crash_loses_nothing_and_its_shard_gets_no_work_while_down() {
 #[test]
 fn a_region_partition_diverts_traffic_then_heals() {
     let seed = 8;
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("east", 0, 4, 50));
-    t.add_shard(shard("west", 1, 4, 50));
-    let mut config = ClusterConfig::new(t);
-    config.functions.push((function("f", 0, 10, 2_000), vec![]));
-    config.sources.push(source("s", 0, 2, 200.0));
-    config.arrivals_until = secs(180);
-    config.metrics_interval = SimDuration::from_secs(1);
+    let shards = [shard("east", 0, 4, 50), shard("west", 1, 4, 50)];
+    let mut config = one_function_config(shards, vec![], 200.0, 180);
+    config.functions[0].0 = function("f", 0, 10, 2_000);
     config.faults.push(Fault {
         at: secs(60),
         duration: SimDuration::from_secs(60),
@@ -319,16 +323,8 @@ fn a_slow_shard_trips_its_circuit_breaker_and_routing_skips_it() {
 #[test]
 fn a_migration_under_load_loses_nothing_and_b_serves_afterwards() {
     let seed = 9;
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("a", 0, 4, 100));
-    t.add_shard(shard("b", 2, 4, 100));
-    let mut config = ClusterConfig::new(t);
-    config
-        .functions
-        .push((function("f", 0, 20, 2_000), vec![ShardId(0)]));
-    config.sources.push(source("s", 0, 2, 150.0));
-    config.arrivals_until = secs(240);
-    config.metrics_interval = SimDuration::from_secs(1);
+    let shards = [shard("a", 0, 4, 100), shard("b", 2, 4, 100)];
+    let config = one_function_config(shards, vec![ShardId(0)], 150.0, 240);
     let mut s = sim(config, seed);
     s.run_until(secs(60));
     {
@@ -411,19 +407,14 @@ fn a_crash_aborts_a_migration_without_moving_the_function() {
 #[test]
 fn an_expansion_adds_capacity_and_a_shrink_removes_it_without_losing_work() {
     let seed = 13;
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("a", 0, 2, 400));
-    t.add_shard(shard("b", 0, 2, 400));
-    t.add_shard(shard("c", 1, 2, 400));
-    t.add_shard(shard("d", 1, 2, 400));
-    let mut config = ClusterConfig::new(t);
-    config
-        .functions
-        .push((function("f", 0, 20, 2_000), vec![ShardId(0)]));
+    let shards = [
+        shard("a", 0, 2, 400),
+        shard("b", 0, 2, 400),
+        shard("c", 1, 2, 400),
+        shard("d", 1, 2, 400),
+    ];
     // ≈ 1.2 busy slots (60/s × 20 ms) of 2: shard a alone runs at ~60%.
-    config.sources.push(source("s", 0, 2, 60.0));
-    config.arrivals_until = secs(240);
-    config.metrics_interval = SimDuration::from_secs(1);
+    let config = one_function_config(shards, vec![ShardId(0)], 60.0, 240);
     let mut s = sim(config, seed);
     s.run_until(secs(60));
     {

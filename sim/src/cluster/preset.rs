@@ -1,9 +1,9 @@
 //! Built-in cluster configurations that code (benchmarks, tests) can build without a scenario
 //! file: the fixed workload behind `shardsim bench cluster`.
 
+use super::config::ClusterConfig;
 use super::event::{RiskLevel, Urgency};
 use super::ids::{EventTypeId, ExchangeId, ShardId};
-use super::spec::config::ClusterConfig;
 use super::spec::function::{CpuClass, FunctionSpec, Priority, Resources, ServiceTime, ShardBy};
 use super::spec::topology::{ShardSpec, ShardTags, Topology};
 use super::spec::workload::{PoissonSource, RateShape, TradeSize};

@@ -3,7 +3,7 @@
 use crate::cluster::ids::{ExchangeId, FunctionId, ProtocolId, RegionId, ShardId};
 use crate::cluster::spec::function::Function;
 use crate::cluster::spec::topology::{ShardSpec, Topology};
-use crate::cluster::state::shard::{History, ShardLive, ShardState};
+use crate::cluster::state::shard::{History, HistorySummary, ShardLive, ShardState};
 use crate::time::{SimDuration, SimTime};
 
 /// A shard's health as routing and reports see it.
@@ -25,26 +25,6 @@ pub enum Health {
 #[inline]
 fn affinity_at(histories: &[History], i: usize) -> f64 {
     histories.get(i).map_or(0.5, |h| h.affinity())
-}
-
-/// Success rate and mean duration of a shard's recent executions of one function.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct HistorySummary {
-    /// Executions remembered (at most 100).
-    pub executions: u32,
-    /// Share that completed in time.
-    pub success_rate: f64,
-    /// Mean run time.
-    pub mean_duration: SimDuration,
-}
-
-impl HistorySummary {
-    /// The seeds' affinity: success rate × 0.7 + speed × 0.3, where speed is
-    /// `1 − mean duration / 1 s`, floored at 0.
-    pub fn affinity(&self) -> f64 {
-        let speed = (1.0 - self.mean_duration.as_millis_f64() / 1000.0).max(0.0);
-        0.7 * self.success_rate + 0.3 * speed
-    }
 }
 
 /// Everything a policy or planner may read about the cluster, borrowed read-only.

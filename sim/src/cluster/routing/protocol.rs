@@ -14,7 +14,7 @@ use crate::rng::SimRng;
 ///
 /// Only shards under [`ProtocolSharding::LOAD_LIMIT`] qualify in the primary and secondary tiers;
 /// among those the score is `(1 − load)·0.5 + affinity·0.3 + (1 − latency/1000 ms)·0.2`, with
-/// affinity from the shard's last 100 executions of that protocol ([`affinity`]) and latency the
+/// affinity from the shard's last 100 executions of that protocol ([`affinity`](super::affinity)) and latency the
 /// one-way network time from the event's origin. When every protocol shard is overloaded the event
 /// goes to the least loaded `general` shard.
 #[derive(Clone, Copy, Debug, Default)]

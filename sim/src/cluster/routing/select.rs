@@ -6,7 +6,8 @@ use std::hash::Hasher;
 use crate::cluster::ids::{ProtocolId, ShardId};
 use crate::cluster::routing::{NoRoute, Route, RouteRequest};
 use crate::cluster::spec::function::ShardBy;
-use crate::cluster::view::{ClusterView, HistorySummary};
+use crate::cluster::state::shard::HistorySummary;
+use crate::cluster::view::ClusterView;
 use crate::hash::StableHasher;
 
 pub(super) fn available<'v>(

@@ -6,8 +6,27 @@ use crate::cluster::ids::InvocationId;
 use crate::cluster::metrics::shard::ShardSeries;
 use crate::cluster::spec::topology::ShardSpec;
 use crate::cluster::state::invocation::Invocation;
-use crate::cluster::view::HistorySummary;
 use crate::time::{SimDuration, SimTime};
+
+/// Success rate and mean duration of a shard's recent executions of one function.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HistorySummary {
+    /// Executions remembered (at most 100).
+    pub executions: u32,
+    /// Share that completed in time.
+    pub success_rate: f64,
+    /// Mean run time.
+    pub mean_duration: SimDuration,
+}
+
+impl HistorySummary {
+    /// The seeds' affinity: success rate × 0.7 + speed × 0.3, where speed is
+    /// `1 − mean duration / 1 s`, floored at 0.
+    pub fn affinity(&self) -> f64 {
+        let speed = (1.0 - self.mean_duration.as_millis_f64() / 1000.0).max(0.0);
+        0.7 * self.success_rate + 0.3 * speed
+    }
+}
 
 /// The last 100 executions of one function on one shard.
 #[derive(Clone, Debug, Default)]

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
+use crate::cluster::config::validate::{check_placement, duplicate_function};
 use crate::cluster::ids::{FunctionId, ShardId};
 use crate::cluster::metrics::function::FunctionMetrics;
 use crate::cluster::metrics::records::{ChangeRecord, Redistribution};
 use crate::cluster::routing::RoutingPolicy;
-use crate::cluster::spec::config::Change;
 use crate::cluster::spec::error::ClusterError;
 use crate::cluster::spec::function::{Function, FunctionSpec, Version};
-use crate::cluster::spec::validate::{check_placement, duplicate_function};
+use crate::cluster::spec::settings::Change;
 use crate::cluster::world::{Cluster, ClusterEvent};
 use crate::engine::Scheduler;
 use crate::time::{SimDuration, SimTime};

@@ -8,8 +8,16 @@
 //!                                                                   Finish: completed | timed out
 //! ```
 //!
-//! Every invocation ends exactly once — completed, timed out, failed or dropped with a reason — and
-//! [`Cluster::conservation`] checks the books: generated = ended + in flight.
+//! Every invocation ends exactly once — completed, timed out, failed or dropped with a reason —
+//! through `Books::end` (`state/books.rs`), and [`Cluster::conservation`] checks the books:
+//! generated = ended + in flight.
+//!
+//! The one `impl Cluster` is split by pipeline stage, one file each: `build` (assembling a
+//! checked configuration), `dispatch` (arrivals, function choice, routing and failover,
+//! re-routing), `execute` (delivery, start, queue, finish), `meter` (metric meters, what
+//! routing reads, circuit breakers), `faults`, `migration` (moves, expansions, shrinks),
+//! `control` (changes during the run, the performance monitor) and `queries` (what the cluster
+//! reports, the planner's questions).
 
 use std::sync::Arc;
 
@@ -21,9 +29,9 @@ use crate::cluster::metrics::records::{
     ChangeRecord, FaultRecord, MigrationRecord, Redistribution,
 };
 use crate::cluster::routing::RoutingPolicy;
-use crate::cluster::spec::config::{MonitorConfig, ScheduledChange, SelectionWeights};
 use crate::cluster::spec::faults::{BreakerConfig, Fault};
 use crate::cluster::spec::function::Function;
+use crate::cluster::spec::settings::{MonitorConfig, ScheduledChange, SelectionWeights};
 use crate::cluster::spec::topology::Topology;
 use crate::cluster::state::books::Books;
 use crate::cluster::state::shard::{ShardLive, ShardState};

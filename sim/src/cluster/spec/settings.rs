@@ -1,70 +1,10 @@
-//! The whole declared run: [`ClusterConfig`] and the settings it carries.
-
-use std::sync::Arc;
+//! Run settings: how one of several functions is selected, the performance monitor, and
+//! configuration changes scheduled during a run.
 
 use crate::cluster::ids::{FunctionId, ShardId};
-use crate::cluster::routing::RoutingPolicy;
 use crate::cluster::spec::error::ClusterError;
-use crate::cluster::spec::faults::{BreakerConfig, Fault};
 use crate::cluster::spec::function::{FunctionSpec, Version};
-use crate::cluster::spec::topology::Topology;
-use crate::cluster::spec::workload::{HawkesGroup, PoissonSource, RegimeConfig};
 use crate::time::{SimDuration, SimTime};
-
-/// Everything a cluster run needs besides the seed and the routing policy.
-#[derive(Clone, Debug)]
-pub struct ClusterConfig {
-    /// Regions, network, shards, exchanges.
-    pub topology: Topology,
-    /// Functions and their initial placement (empty: every shard).
-    pub functions: Vec<(FunctionSpec, Vec<ShardId>)>,
-    /// Arrival sources.
-    pub sources: Vec<PoissonSource>,
-    /// Hawkes groups over some of the sources (a member is driven by its group, not alone).
-    pub hawkes: Vec<HawkesGroup>,
-    /// The calm ↔ volatile regime, if any.
-    pub regime: Option<RegimeConfig>,
-    /// Scheduled faults.
-    pub faults: Vec<Fault>,
-    /// Metrics interval (1 simulated minute by default).
-    pub metrics_interval: SimDuration,
-    /// Sources stop emitting at this time (in-flight work still finishes).
-    pub arrivals_until: SimTime,
-    /// Circuit breakers.
-    pub breaker: BreakerConfig,
-    /// Re-routes (crash, partition) before an invocation fails.
-    pub max_reroutes: u8,
-    /// Per-function routing policies, by function name, overriding the cluster's policy.
-    pub routing_overrides: Vec<(String, Arc<dyn RoutingPolicy>)>,
-    /// How to choose among several functions that handle one event type.
-    pub selection: SelectionWeights,
-    /// The performance monitor, if enabled.
-    pub monitor: Option<MonitorConfig>,
-    /// Configuration changes applied at given simulated times.
-    pub changes: Vec<ScheduledChange>,
-}
-
-impl ClusterConfig {
-    /// A configuration over `topology` with no functions, sources or faults yet.
-    pub fn new(topology: Topology) -> Self {
-        ClusterConfig {
-            topology,
-            functions: Vec::new(),
-            sources: Vec::new(),
-            hawkes: Vec::new(),
-            regime: None,
-            faults: Vec::new(),
-            metrics_interval: SimDuration::from_mins(1),
-            arrivals_until: SimTime::MAX,
-            breaker: BreakerConfig::default(),
-            max_reroutes: 3,
-            routing_overrides: Vec::new(),
-            selection: SelectionWeights::default(),
-            monitor: None,
-            changes: Vec::new(),
-        }
-    }
-}
 
 /// Weights of the composite score that picks one function when several handle an event type:
 /// `load·(1 − mean load of its shards) + resources·(free slot share) + priority·(priority / 3) +

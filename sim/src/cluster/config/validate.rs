@@ -8,10 +8,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::cluster::spec::config::{Change, ClusterConfig};
+use crate::cluster::config::ClusterConfig;
 use crate::cluster::spec::error::{ClusterError, ConfigItem};
 use crate::cluster::spec::faults::{Fault, FaultKind};
 use crate::cluster::spec::function::{Function, FunctionSpec};
+use crate::cluster::spec::settings::Change;
 use crate::cluster::spec::topology::Topology;
 use crate::cluster::spec::workload::{
     HawkesGroup, PoissonSource, RegimeConfig, SourceError, spectral_radius, validate_shape,
