@@ -154,7 +154,8 @@ pub use spec::error::{ClusterError, ConfigItem};
 pub use spec::faults::{BreakerConfig, Fault, FaultKind};
 pub use spec::function::{
     CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
-    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, Version,
+    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, ShardGrouping, Version,
+    same_shard_group,
 };
 pub use spec::settings::{Change, MonitorConfig, ScheduledChange, SelectionWeights};
 pub use spec::topology::{

@@ -3,7 +3,9 @@
 use crate::cluster::ids::{ExchangeId, FunctionId, ProtocolId, RegionId, ShardId};
 use crate::cluster::spec::function::Function;
 use crate::cluster::spec::topology::{ShardSpec, Topology};
-use crate::cluster::state::shard::{History, HistorySummary, ShardLive, ShardState};
+use crate::cluster::state::shard::{
+    History, HistorySummary, NEUTRAL_AFFINITY, ShardLive, ShardState,
+};
 use crate::time::{SimDuration, SimTime};
 
 /// A shard's health as routing and reports see it.
@@ -24,7 +26,7 @@ pub enum Health {
 /// Affinity from the `i`-th history of a list; 0.5 (neutral) where there is none.
 #[inline]
 fn affinity_at(histories: &[History], i: usize) -> f64 {
-    histories.get(i).map_or(0.5, |h| h.affinity())
+    histories.get(i).map_or(NEUTRAL_AFFINITY, |h| h.affinity())
 }
 
 /// Everything a policy or planner may read about the cluster, borrowed read-only.

@@ -4,7 +4,7 @@ use crate::cluster::event::RiskLevel;
 use crate::cluster::routing::balancers::{LeastLoaded, RoundRobin};
 use crate::cluster::routing::geo::Geographic;
 use crate::cluster::routing::select::{
-    available_rotated, hash_over_available, least_loaded_of, none_or, serves_protocol,
+    available_rotated, hash_over_available, least_loaded_of, none_or,
 };
 use crate::cluster::routing::{NoRoute, Route, RouteRequest, RoutingPolicy};
 use crate::cluster::spec::function::ShardBy;
@@ -79,10 +79,8 @@ impl RoutingPolicy for Declared {
                 };
                 least_loaded_of(
                     view,
-                    available_rotated(view, r.candidates, r.sequence).filter(|&s| {
-                        let (primary, secondary) = serves_protocol(view, s, p);
-                        primary || secondary
-                    }),
+                    available_rotated(view, r.candidates, r.sequence)
+                        .filter(|&s| view.spec(s).tags.serves_protocol(p)),
                 )
                 .map(Route::to)
                 .ok_or_else(|| none_or(r, NoRoute::NoProtocolShard))

@@ -6,7 +6,7 @@ use std::hash::Hasher;
 use crate::cluster::ids::{ProtocolId, ShardId};
 use crate::cluster::routing::{NoRoute, Route, RouteRequest};
 use crate::cluster::spec::function::ShardBy;
-use crate::cluster::state::shard::HistorySummary;
+use crate::cluster::state::shard::{HistorySummary, NEUTRAL_AFFINITY};
 use crate::cluster::view::ClusterView;
 use crate::hash::StableHasher;
 
@@ -146,7 +146,7 @@ pub(super) fn none_or(request: &RouteRequest<'_>, reason: NoRoute) -> NoRoute {
 /// Success and speed blended as the seeds' affinity: success rate × 0.7 + speed × 0.3, where speed
 /// is `1 − mean duration / 1 s` (floored at 0); 0.5 with no history.
 pub fn affinity(history: Option<HistorySummary>) -> f64 {
-    history.map_or(0.5, |h| h.affinity())
+    history.map_or(NEUTRAL_AFFINITY, |h| h.affinity())
 }
 
 pub(super) fn serves_protocol(view: &ClusterView<'_>, s: ShardId, p: ProtocolId) -> (bool, bool) {

@@ -78,6 +78,13 @@ pub struct ShardTags {
     pub overflow: bool,
 }
 
+impl ShardTags {
+    /// Whether the shard is a primary or a secondary shard of protocol `p`.
+    pub fn serves_protocol(&self, p: ProtocolId) -> bool {
+        self.protocols.contains(&p) || self.secondary_protocols.contains(&p)
+    }
+}
+
 /// The static description of one shard.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShardSpec {

@@ -8,6 +8,9 @@ use crate::cluster::spec::topology::ShardSpec;
 use crate::cluster::state::invocation::Invocation;
 use crate::time::{SimDuration, SimTime};
 
+/// The affinity of a shard with no history of the kind asked about: neither good nor bad.
+pub(crate) const NEUTRAL_AFFINITY: f64 = 0.5;
+
 /// Success rate and mean duration of a shard's recent executions of one function.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HistorySummary {
@@ -60,7 +63,7 @@ impl History {
     pub(crate) fn affinity(&self) -> f64 {
         let n = self.ring.len() as f64;
         if n == 0.0 {
-            return 0.5;
+            return NEUTRAL_AFFINITY;
         }
         // speed·n = max(0, n − Σduration / 1 s)
         let speed_n = (n - self.duration_sum as f64 * 1e-9).max(0.0);

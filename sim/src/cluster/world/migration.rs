@@ -4,7 +4,7 @@ use crate::cluster::ids::{FunctionId, ShardId};
 use crate::cluster::metrics::records::{MigrationKind, MigrationRecord};
 use crate::cluster::world::{ActiveMigration, Cluster, ClusterEvent};
 use crate::engine::Scheduler;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 /// Why a migration cannot start.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -62,13 +62,8 @@ impl Cluster {
         reason: &str,
     ) -> Result<(), MigrationError> {
         self.check_placement_change(sched.now(), f, None, Some(to))?;
-        let to_region = self.topology.shards[to.index()].region;
-        let net = &self.topology.network;
-        let shards = &self.topology.shards;
-        let from = self.placements[f.index()]
-            .iter()
-            .copied()
-            .min_by_key(|s| net.rtt(shards[s.index()].region, to_region))
+        let from = self
+            .expansion_source(f, to)
             .ok_or(MigrationError::NotPlaced(f, to))?;
         self.begin_transfer(sched, MigrationKind::Expand, f, from, to, reason);
         Ok(())
@@ -171,12 +166,7 @@ impl Cluster {
         reason: &str,
     ) {
         let now = sched.now();
-        let net = &self.topology.network;
-        let duration = net.transfer_time(
-            self.topology.shards[from.index()].region,
-            self.topology.shards[to.index()].region,
-            self.functions[f.index()].spec.state_bytes,
-        ) + self.functions[f.index()].spec.warmup;
+        let duration = self.transfer_duration(f, from, to);
         for s in [from, to] {
             self.advance_meter(s, now);
             self.shards[s.index()].reserved_slots += 1;
@@ -261,5 +251,29 @@ impl Cluster {
                 .map(|m| m.record.clone()),
         );
         done
+    }
+
+    /// The shard an expansion of function `f` onto `to` copies its state from: the placed shard
+    /// with the shortest round trip to `to` (the first such in placement order); `None` when `f`
+    /// is placed nowhere.
+    pub fn expansion_source(&self, f: FunctionId, to: ShardId) -> Option<ShardId> {
+        let to_region = self.topology.shards[to.index()].region;
+        let net = &self.topology.network;
+        let shards = &self.topology.shards;
+        self.placements[f.index()]
+            .iter()
+            .copied()
+            .min_by_key(|s| net.rtt(shards[s.index()].region, to_region))
+    }
+
+    /// How long moving function `f`'s state from shard `from` to `to` takes until `to` is
+    /// ready: the state over the link between their regions, then the warm-up.
+    pub fn transfer_duration(&self, f: FunctionId, from: ShardId, to: ShardId) -> SimDuration {
+        let net = &self.topology.network;
+        net.transfer_time(
+            self.topology.shards[from.index()].region,
+            self.topology.shards[to.index()].region,
+            self.functions[f.index()].spec.state_bytes,
+        ) + self.functions[f.index()].spec.warmup
     }
 }
