@@ -84,6 +84,13 @@
 //! assert!((1..=10).contains(&gap_ms));
 //! ```
 //!
+//! ## The cluster
+//!
+//! [`cluster`] is the simulated cluster built on this engine: declared data (`spec/`), arrival
+//! processes, state, routing policies, metrics and the `Cluster` model itself, split by pipeline
+//! stage; its module documentation has the layout and a first run. [`testkit`] has small
+//! declarations with defaults for tests and benches.
+//!
 //! ## PHOLD
 //!
 //! [`phold`] is the standard synthetic benchmark, used to measure the engine against a bare
@@ -96,6 +103,7 @@ pub mod hash;
 pub mod phold;
 pub mod queue;
 pub mod rng;
+pub mod testkit;
 mod time;
 
 pub use engine::{Fired, Model, Scheduler, Simulation};

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use shardsim_sim::cluster::preset::SyntheticCluster;
 use shardsim_sim::cluster::*;
 use shardsim_sim::hash::StableHasher;
+use shardsim_sim::testkit;
 use shardsim_sim::{SimDuration, SimTime, Simulation};
 
 fn secs(s: u64) -> SimTime {
@@ -17,68 +18,50 @@ fn secs(s: u64) -> SimTime {
 
 fn shard(name: &str, region: u16, slots: u32, queue: u32) -> ShardSpec {
     ShardSpec {
-        name: name.into(),
-        region: RegionId(region),
         cpu_slots: slots,
-        speed: 1.0,
-        memory_mb: 8_192,
         queue_capacity: queue,
-        tags: ShardTags::default(),
+        ..testkit::shard(name, region)
     }
 }
 
 fn function(name: &str, event_type: u16, mean_ms: u64, timeout_ms: u64) -> FunctionSpec {
-    FunctionSpec {
-        name: name.into(),
-        handles: EventTypeId(event_type),
-        shard_by: ShardBy::LeastLoaded,
-        resources: Resources {
-            cpu: CpuClass::Low,
-            memory_mb: 64,
-            priority: Priority::Medium,
-            timeout: SimDuration::from_millis(timeout_ms),
-        },
-        service: ServiceTime::LogNormal {
-            mean: SimDuration::from_millis(mean_ms),
-            cv: 0.6,
-        },
-        state_bytes: 20e6,
-        warmup: SimDuration::from_millis(500),
-        versions: Vec::new(),
-        emits: vec![],
-    }
+    let mut f = testkit::function(name);
+    f.handles = EventTypeId(event_type);
+    f.resources.timeout = SimDuration::from_millis(timeout_ms);
+    f.service = ServiceTime::LogNormal {
+        mean: SimDuration::from_millis(mean_ms),
+        cv: 0.6,
+    };
+    f
 }
 
 fn source(name: &str, event_type: u16, exchange: u16, rate: f64) -> PoissonSource {
     PoissonSource {
-        name: name.into(),
         event_type: EventTypeId(event_type),
-        exchange: ExchangeId(exchange),
-        rate_per_sec: rate,
-        protocol: None,
-        risk: RiskLevel::Low,
-        urgency: Urgency::Normal,
-        trading_pairs: 10,
-        users: 100,
-        trade_size: TradeSize {
-            min_usd: 10.0,
-            shape: 2.0,
-        },
-        shape: RateShape::default(),
+        ..testkit::source(name, exchange, rate)
     }
+}
+
+/// These shards, function `f` (20 ms of work, 2 s timeout) on `placement`, source `s` from
+/// coinbase at `rate` per second until `arrivals_secs`, metrics rows of 1 s.
+fn one_function_config(
+    shards: impl IntoIterator<Item = ShardSpec>,
+    placement: Vec<ShardId>,
+    rate: f64,
+    arrivals_secs: u64,
+) -> ClusterConfig {
+    let mut c = testkit::config(shards);
+    c.functions.push((function("f", 0, 20, 2_000), placement));
+    c.sources.push(source("s", 0, 2, rate));
+    c.arrivals_until = secs(arrivals_secs);
+    c.metrics_interval = SimDuration::from_secs(1); // fine-grained rows: tests index by second
+    c
 }
 
 /// Two us-east shards (4 slots, queue 50), one function on both, 150/s of 20 ms work (≈ 38%).
 fn two_shard_config(arrivals_secs: u64) -> ClusterConfig {
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("a", 0, 4, 50));
-    t.add_shard(shard("b", 0, 4, 50));
-    let mut c = ClusterConfig::new(t);
-    c.functions.push((function("f", 0, 20, 2_000), vec![]));
-    c.sources.push(source("s", 0, 2, 150.0));
-    c.arrivals_until = secs(arrivals_secs);
-    c.metrics_interval = SimDuration::from_secs(1); // fine-grained rows: tests index by second
-    c
+    let shards = [shard("a", 0, 4, 50), shard("b", 0, 4, 50)];
+    one_function_config(shards, vec![], 150.0, arrivals_secs)
 }
 
 fn sim(config: ClusterConfig, seed: u64) -> Simulation<Cluster> {
@@ -248,14 +231,9 @@ fn a_crash_loses_nothing_and_its_shard_gets_no_work_while_down() {
 #[test]
 fn a_region_partition_diverts_traffic_then_heals() {
     let seed = 8;
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("east", 0, 4, 50));
-    t.add_shard(shard("west", 1, 4, 50));
-    let mut config = ClusterConfig::new(t);
-    config.functions.push((function("f", 0, 10, 2_000), vec![]));
-    config.sources.push(source("s", 0, 2, 200.0));
-    config.arrivals_until = secs(180);
-    config.metrics_interval = SimDuration::from_secs(1);
+    let shards = [shard("east", 0, 4, 50), shard("west", 1, 4, 50)];
+    let mut config = one_function_config(shards, vec![], 200.0, 180);
+    config.functions[0].0 = function("f", 0, 10, 2_000);
     config.faults.push(Fault {
         at: secs(60),
         duration: SimDuration::from_secs(60),
@@ -345,16 +323,8 @@ fn a_slow_shard_trips_its_circuit_breaker_and_routing_skips_it() {
 #[test]
 fn a_migration_under_load_loses_nothing_and_b_serves_afterwards() {
     let seed = 9;
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("a", 0, 4, 100));
-    t.add_shard(shard("b", 2, 4, 100));
-    let mut config = ClusterConfig::new(t);
-    config
-        .functions
-        .push((function("f", 0, 20, 2_000), vec![ShardId(0)]));
-    config.sources.push(source("s", 0, 2, 150.0));
-    config.arrivals_until = secs(240);
-    config.metrics_interval = SimDuration::from_secs(1);
+    let shards = [shard("a", 0, 4, 100), shard("b", 2, 4, 100)];
+    let config = one_function_config(shards, vec![ShardId(0)], 150.0, 240);
     let mut s = sim(config, seed);
     s.run_until(secs(60));
     {
@@ -437,19 +407,14 @@ fn a_crash_aborts_a_migration_without_moving_the_function() {
 #[test]
 fn an_expansion_adds_capacity_and_a_shrink_removes_it_without_losing_work() {
     let seed = 13;
-    let mut t = Topology::default_regions();
-    t.add_shard(shard("a", 0, 2, 400));
-    t.add_shard(shard("b", 0, 2, 400));
-    t.add_shard(shard("c", 1, 2, 400));
-    t.add_shard(shard("d", 1, 2, 400));
-    let mut config = ClusterConfig::new(t);
-    config
-        .functions
-        .push((function("f", 0, 20, 2_000), vec![ShardId(0)]));
+    let shards = [
+        shard("a", 0, 2, 400),
+        shard("b", 0, 2, 400),
+        shard("c", 1, 2, 400),
+        shard("d", 1, 2, 400),
+    ];
     // ≈ 1.2 busy slots (60/s × 20 ms) of 2: shard a alone runs at ~60%.
-    config.sources.push(source("s", 0, 2, 60.0));
-    config.arrivals_until = secs(240);
-    config.metrics_interval = SimDuration::from_secs(1);
+    let config = one_function_config(shards, vec![ShardId(0)], 60.0, 240);
     let mut s = sim(config, seed);
     s.run_until(secs(60));
     {
@@ -771,8 +736,16 @@ fn invalid_configurations_are_errors() {
 
     let mut c = two_shard_config(10);
     c.functions[0].1 = vec![ShardId(5)];
+    let err = c.validate().unwrap_err();
     assert!(matches!(
-        Cluster::simulation(c, 1, Arc::new(LeastLoaded)),
-        Err(ClusterError::OutOfRange { kind: "shard", .. })
+        err.cause(),
+        ClusterError::OutOfRange { kind: "shard", .. }
     ));
+    assert_eq!(err.item(), Some(ConfigItem::Function(0)));
+    assert_eq!(err.field(), Some("placement"));
+    assert_eq!(
+        Cluster::simulation(c, 1, Arc::new(LeastLoaded)).unwrap_err(),
+        err,
+        "the simulation refuses what validate refuses, with the same error"
+    );
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use shardsim_sim::cluster::preset::SyntheticCluster;
 use shardsim_sim::cluster::*;
+use shardsim_sim::testkit;
 use shardsim_sim::{SimDuration, SimTime, Simulation};
 
 fn secs(s: u64) -> SimTime {
@@ -121,54 +122,35 @@ fn two_protocol_config() -> ClusterConfig {
             },
         };
         t.add_shard(ShardSpec {
-            name: format!("s{i}"),
             region: RegionId((i % 4) as u16),
             cpu_slots: 16,
-            speed: 1.0,
-            memory_mb: 8_192,
-            queue_capacity: 100,
             tags,
+            ..testkit::shard(&format!("s{i}"), 0)
         });
     }
     let mut c = ClusterConfig::new(t);
     for p in 0..2u16 {
         c.functions.push((
             FunctionSpec {
-                name: format!("protocol-{p}-handler"),
                 handles: EventTypeId(p),
                 shard_by: ShardBy::Protocol(None),
-                resources: Resources {
-                    cpu: CpuClass::Low,
-                    memory_mb: 64,
-                    priority: Priority::Medium,
-                    timeout: SimDuration::from_secs(2),
-                },
                 service: ServiceTime::LogNormal {
                     mean: SimDuration::from_millis(20),
                     cv: 0.5,
                 },
                 state_bytes: 1e7,
                 warmup: SimDuration::from_millis(100),
-                versions: vec![],
-                emits: vec![],
+                ..testkit::function(&format!("protocol-{p}-handler"))
             },
             vec![],
         ));
         c.sources.push(PoissonSource {
-            name: format!("protocol-{p}-events"),
             event_type: EventTypeId(p),
-            exchange: ExchangeId(p),
-            rate_per_sec: 300.0, // 300 × 20 ms over 64 slots ≈ 9% of the protocol's shards
             protocol: Some(ProtocolId(p)),
-            risk: RiskLevel::Low,
-            urgency: Urgency::Normal,
             trading_pairs: 20,
             users: 500,
-            trade_size: TradeSize {
-                min_usd: 10.0,
-                shape: 2.0,
-            },
-            shape: RateShape::default(),
+            // 300 × 20 ms over 64 slots ≈ 9% of the protocol's shards
+            ..testkit::source(&format!("protocol-{p}-events"), p, 300.0)
         });
     }
     c.arrivals_until = secs(300);

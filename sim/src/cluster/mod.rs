@@ -7,9 +7,31 @@
 //! * [`FunctionSpec`] — a function declared as data: the event type it handles, `shard_by`,
 //!   resources, service-time distribution, optional version split.
 //! * [`PoissonSource`] — seeded arrivals of one event type from one exchange.
-//! * [`ClusterConfig`] + [`Cluster::simulation`] — the runnable simulation.
+//! * [`ClusterConfig`] — the whole declared run; [`ClusterConfig::validate`] checks it once,
+//!   and every error names the declared item it is about ([`ClusterError::item`]).
+//! * [`Cluster::simulation`] — the runnable simulation, assembled from a valid configuration.
 //! * [`ClusterView`] and [`RoutingPolicy`] — what routing and planning read, and the trait a
 //!   routing strategy implements.
+//!
+//! ## Layout
+//!
+//! ```text
+//!  spec/      declared items and their own checks: topology, function, workload, faults,
+//!             settings (selection, monitor, changes), error (ClusterError, ConfigItem)
+//!  arrivals/  the seeded arrival processes: regime path, Poisson sources, Hawkes groups
+//!  state/     plain mutable state: invocations, shards, the books (where an invocation ends)
+//!  metrics/   histogram, shard series, function metrics, run records
+//!  view.rs    ClusterView, the read-only view routing and planning decide on
+//!  routing/   the RoutingPolicy trait and one file per policy or family, tests beside them
+//!  config/    ClusterConfig (spec/ items plus routing overrides) and validate(): every check
+//!  world/     `impl Cluster` by pipeline stage: build, dispatch, execute, meter, faults,
+//!             migration, control, queries
+//! ```
+//!
+//! Dependencies run one way, so there is no module cycle: `state/` uses `spec/` and `metrics/`,
+//! `arrivals/` uses `spec/`, `view.rs` uses `spec/` and `state/`, `routing/` those and the view,
+//! `config/` uses `spec/` and the routing trait, and `world/` uses them all (only the policies'
+//! unit tests build a `Cluster` to get a view).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -72,44 +94,79 @@
 //! assert_eq!(books.generated, books.completed + books.timed_out);
 //! assert!((books.generated as f64 - 60_000.0).abs() < 1_000.0); // 100/s for 600 s
 //! ```
+//!
+//! A configuration can be checked without building anything; an error says which declared item
+//! (and field) it is about, with the same text the simulation would report:
+//!
+//! ```
+//! use shardsim_sim::cluster::ConfigItem;
+//! use shardsim_sim::testkit;
+//!
+//! let mut config = testkit::small_config(); // see `shardsim_sim::testkit`
+//! assert!(config.validate().is_ok());
+//! config.topology.shards[1].cpu_slots = 0;
+//! let err = config.validate().unwrap_err();
+//! assert_eq!(err.item(), Some(ConfigItem::Shard(1)));
+//! assert_eq!(err.field(), Some("cpu_slots"));
+//! assert_eq!(err.to_string(), "shard `b`: cpu_slots must be >= 1 and speed > 0");
+//! ```
 
+mod arrivals;
+mod config;
 mod event;
-mod function;
 mod ids;
 mod metrics;
-mod model;
-pub mod policies;
 pub mod preset;
 mod routing;
-mod topology;
-mod workload;
+mod spec;
+mod state;
+mod view;
+mod world;
 
+/// Every routing strategy, at the path other crates name them by (the policies live in
+/// `cluster/routing/`, one file per policy or family).
+pub mod policies {
+    pub use super::routing::{
+        BoundedLoadHash, Declared, Geographic, JoinShortestQueue, KeyHash, LeastLoaded,
+        POLICY_NAMES, PowerOfTwo, ProtocolSharding, RandomChoice, ResourceMatching, RiskBased,
+        RoundRobin, UnknownPolicy, affinity, amount_group, policy_by_name, risk_group,
+    };
+}
+
+pub use arrivals::regime::RegimePath;
+pub use config::ClusterConfig;
 pub use event::{DomainEvent, RiskLevel, Urgency};
-pub use function::{
-    CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
-    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, Version,
-};
 pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
 };
-pub use metrics::{
-    BUCKETS, DropReason, FailReason, FaultRecord, FunctionEnds, FunctionMetrics, Histogram,
-    IntervalStats, LoadPoint, MigrationKind, MigrationRecord, ShardCounters, ShardRow, ShardSeries,
+pub use metrics::function::{FunctionEnds, FunctionMetrics};
+pub use metrics::histogram::{BUCKETS, Histogram};
+pub use metrics::records::{
+    ChangeRecord, DropReason, FailReason, FaultRecord, MigrationKind, MigrationRecord,
+    Redistribution,
 };
-pub use model::{
-    BreakerConfig, Change, ChangeRecord, Cluster, ClusterConfig, ClusterError, ClusterEvent,
-    Conservation, Fault, FaultKind, LimitError, MigrationError, MonitorConfig, Redistribution,
-    ScheduledChange, SelectionWeights,
-};
-pub use policies::{LeastLoaded, POLICY_NAMES, UnknownPolicy, policy_by_name};
+pub use metrics::shard::{IntervalStats, LoadPoint, ShardCounters, ShardRow, ShardSeries};
 pub use routing::{
-    ClusterView, Health, HistorySummary, NoRoute, Route, RouteRequest, RoutingPolicy,
+    LeastLoaded, NoRoute, POLICY_NAMES, Route, RouteRequest, RoutingPolicy, UnknownPolicy,
+    policy_by_name,
 };
-pub use topology::{
+pub use spec::error::{ClusterError, ConfigItem};
+pub use spec::faults::{BreakerConfig, Fault, FaultKind};
+pub use spec::function::{
+    CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
+    ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, ShardGrouping, Version,
+    same_shard_group,
+};
+pub use spec::settings::{Change, MonitorConfig, ScheduledChange, SelectionWeights};
+pub use spec::topology::{
     DEFAULT_EXCHANGES, DEFAULT_REGIONS, DEFAULT_RTT_MS, Exchange, Network, Region, RiskTier,
     ShardSpec, ShardTags, Topology,
 };
-pub use workload::{
-    EpisodeShape, HawkesGroup, PoissonSource, RateShape, RegimeConfig, RegimePath, SourceError,
-    TradeSize, spectral_radius,
+pub use spec::workload::{
+    EpisodeShape, HawkesGroup, PoissonSource, RateShape, RegimeConfig, SourceError, TradeSize,
+    spectral_radius,
 };
+pub use state::books::Conservation;
+pub use state::shard::HistorySummary;
+pub use view::{ClusterView, Health};
+pub use world::{Cluster, ClusterEvent, LimitError, MigrationError};

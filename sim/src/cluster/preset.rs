@@ -1,12 +1,12 @@
 //! Built-in cluster configurations that code (benchmarks, tests) can build without a scenario
 //! file: the fixed workload behind `shardsim bench cluster`.
 
+use super::config::ClusterConfig;
 use super::event::{RiskLevel, Urgency};
-use super::function::{CpuClass, FunctionSpec, Priority, Resources, ServiceTime, ShardBy};
 use super::ids::{EventTypeId, ExchangeId, ShardId};
-use super::model::ClusterConfig;
-use super::topology::{ShardSpec, ShardTags, Topology};
-use super::workload::{PoissonSource, RateShape, TradeSize};
+use super::spec::function::{CpuClass, FunctionSpec, Priority, Resources, ServiceTime, ShardBy};
+use super::spec::topology::{ShardSpec, ShardTags, Topology};
+use super::spec::workload::{PoissonSource, RateShape, TradeSize};
 use crate::time::{SimDuration, SimTime};
 
 /// The shape of a synthetic cluster.

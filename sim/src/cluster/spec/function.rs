@@ -5,7 +5,8 @@
 
 use rand_distr::{Distribution, Exp, LogNormal};
 
-use super::ids::{EventTypeId, ProtocolId};
+use crate::cluster::ids::{EventTypeId, ProtocolId};
+use crate::cluster::spec::topology::ShardSpec;
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 
@@ -28,6 +29,52 @@ pub enum ShardBy {
     LeastLoaded,
     /// Shards near the event's exchange.
     Region,
+}
+
+/// What a [`ShardBy`] rule tells shards apart by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardGrouping {
+    /// The protocols they serve (primary or secondary).
+    Protocols,
+    /// Their risk tier.
+    RiskTier,
+    /// Their region.
+    Region,
+    /// Nothing: every shard serves every event alike.
+    None,
+}
+
+impl ShardBy {
+    /// What routing by this rule tells shards apart by.
+    pub fn grouping(&self) -> ShardGrouping {
+        match self {
+            ShardBy::Protocol(_) => ShardGrouping::Protocols,
+            ShardBy::RiskLevel | ShardBy::AmountRange => ShardGrouping::RiskTier,
+            ShardBy::Region => ShardGrouping::Region,
+            ShardBy::TradingPair | ShardBy::UserId | ShardBy::RoundRobin | ShardBy::LeastLoaded => {
+                ShardGrouping::None
+            }
+        }
+    }
+}
+
+/// Whether shard `target` can take the events that shard `like` takes for a function routed by
+/// `shard_by`: it serves one of `like`'s protocols (or `like` serves none), is in `like`'s risk
+/// tier, or in its region, as the rule groups shards; any shard when it does not.
+pub fn same_shard_group(shard_by: &ShardBy, like: &ShardSpec, target: &ShardSpec) -> bool {
+    match shard_by.grouping() {
+        ShardGrouping::Protocols => {
+            like.tags.protocols.is_empty()
+                || like
+                    .tags
+                    .protocols
+                    .iter()
+                    .any(|&p| target.tags.serves_protocol(p))
+        }
+        ShardGrouping::RiskTier => target.tags.risk_tier == like.tags.risk_tier,
+        ShardGrouping::Region => target.region == like.region,
+        ShardGrouping::None => true,
+    }
 }
 
 /// CPU demand class; sets how many cpu slots one invocation occupies.
@@ -270,6 +317,18 @@ pub enum FunctionSpecError {
     },
 }
 
+impl FunctionSpecError {
+    /// The [`FunctionSpec`] field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            FunctionSpecError::Service { .. } => "service",
+            FunctionSpecError::Split { .. } | FunctionSpecError::Scale { .. } => "versions",
+            FunctionSpecError::Timeout { .. } => "resources.timeout",
+            FunctionSpecError::Emits { .. } => "emits",
+        }
+    }
+}
+
 /// A function whose declaration has been validated, with its sampler ready.
 #[derive(Clone, Debug)]
 pub struct Function {
@@ -358,25 +417,13 @@ mod tests {
     use crate::rng::RngStreams;
 
     pub(crate) fn spec(name: &str) -> FunctionSpec {
-        FunctionSpec {
-            name: name.into(),
-            handles: EventTypeId(0),
-            shard_by: ShardBy::LeastLoaded,
-            resources: Resources {
-                cpu: CpuClass::Low,
-                memory_mb: 64,
-                priority: Priority::Medium,
-                timeout: SimDuration::from_secs(1),
-            },
-            service: ServiceTime::LogNormal {
-                mean: SimDuration::from_millis(10),
-                cv: 0.5,
-            },
-            state_bytes: 1e6,
-            warmup: SimDuration::from_millis(200),
-            versions: Vec::new(),
-            emits: vec![],
-        }
+        let mut f = crate::testkit::function(name);
+        f.resources.timeout = SimDuration::from_secs(1);
+        f.service = ServiceTime::LogNormal {
+            mean: SimDuration::from_millis(10),
+            cv: 0.5,
+        };
+        f
     }
 
     #[test]
@@ -434,6 +481,55 @@ mod tests {
         assert!(matches!(
             Function::new(s),
             Err(FunctionSpecError::Service { .. })
+        ));
+    }
+
+    #[test]
+    fn shard_groups_follow_the_tags_the_rule_routes_on() {
+        use crate::cluster::{RegionId, RiskTier, ShardTags};
+        let shard = |region, tags| ShardSpec {
+            region: RegionId(region),
+            tags,
+            ..crate::testkit::shard("s", 0)
+        };
+        let p = |primary: Vec<u16>, secondary: Vec<u16>| ShardTags {
+            protocols: primary.into_iter().map(ProtocolId).collect(),
+            secondary_protocols: secondary.into_iter().map(ProtocolId).collect(),
+            ..ShardTags::default()
+        };
+        let by_protocol = ShardBy::Protocol(None);
+        let like = shard(0, p(vec![1], vec![]));
+        assert!(same_shard_group(
+            &by_protocol,
+            &like,
+            &shard(0, p(vec![], vec![1]))
+        ));
+        assert!(!same_shard_group(
+            &by_protocol,
+            &like,
+            &shard(0, p(vec![2], vec![]))
+        ));
+        let untagged = shard(0, ShardTags::default());
+        assert!(same_shard_group(&by_protocol, &untagged, &like));
+        let tier = |t| ShardTags {
+            risk_tier: Some(t),
+            ..ShardTags::default()
+        };
+        let whale = shard(0, tier(RiskTier::Whale));
+        assert!(!same_shard_group(
+            &ShardBy::AmountRange,
+            &whale,
+            &shard(0, tier(RiskTier::Retail))
+        ));
+        assert!(!same_shard_group(
+            &ShardBy::Region,
+            &whale,
+            &shard(1, tier(RiskTier::Whale))
+        ));
+        assert!(same_shard_group(
+            &ShardBy::UserId,
+            &whale,
+            &shard(3, ShardTags::default())
         ));
     }
 }

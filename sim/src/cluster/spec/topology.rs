@@ -2,7 +2,7 @@
 
 use rand::RngExt;
 
-use super::ids::{ExchangeId, ProtocolId, RegionId, ShardId};
+use crate::cluster::ids::{ExchangeId, ProtocolId, RegionId, ShardId};
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 
@@ -76,6 +76,13 @@ pub struct ShardTags {
     pub general: bool,
     /// The overflow shard used when nothing else fits.
     pub overflow: bool,
+}
+
+impl ShardTags {
+    /// Whether the shard is a primary or a secondary shard of protocol `p`.
+    pub fn serves_protocol(&self, p: ProtocolId) -> bool {
+        self.protocols.contains(&p) || self.secondary_protocols.contains(&p)
+    }
 }
 
 /// The static description of one shard.

@@ -1,108 +1,12 @@
-//! Routing: the policy trait and the read-only view of the cluster it decides on.
-//!
-//! A policy is pure: it reads the [`ClusterView`] and the request, and draws randomness only from
-//! the stream it is handed. Adding a policy is one `impl RoutingPolicy`.
+//! What routing and planning read: a borrowed, read-only view of the cluster.
 
-use std::fmt::Debug;
-
-use super::event::DomainEvent;
-use super::function::Function;
-use super::ids::{ExchangeId, FunctionId, ProtocolId, RegionId, ShardId};
-use super::topology::{ShardSpec, Topology};
-use crate::rng::SimRng;
+use crate::cluster::ids::{ExchangeId, FunctionId, ProtocolId, RegionId, ShardId};
+use crate::cluster::spec::function::Function;
+use crate::cluster::spec::topology::{ShardSpec, Topology};
+use crate::cluster::state::shard::{
+    History, HistorySummary, NEUTRAL_AFFINITY, ShardLive, ShardState,
+};
 use crate::time::{SimDuration, SimTime};
-
-/// What routing decides about: one event for one function.
-#[derive(Clone, Copy, Debug)]
-pub struct RouteRequest<'a> {
-    /// The event.
-    pub event: &'a DomainEvent,
-    /// The function that will handle it.
-    pub function: FunctionId,
-    /// Its declaration.
-    pub declaration: &'a Function,
-    /// The shards the function may run on now, in placement order.
-    pub candidates: &'a [ShardId],
-    /// How many of this function's events were routed before this one: the state a round-robin
-    /// policy needs, kept by the cluster so that policies stay pure.
-    pub sequence: u64,
-    /// Where the event enters the network: its exchange's home region, or the region of the shard
-    /// it is being re-routed from.
-    pub origin: RegionId,
-}
-
-/// A routing decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Route {
-    /// The chosen shard.
-    pub shard: ShardId,
-    /// A fallback placement (e.g. the overflow shard when nothing fits), counted in the metrics.
-    pub degraded: bool,
-}
-
-impl Route {
-    /// A normal route to `shard`.
-    pub const fn to(shard: ShardId) -> Self {
-        Route {
-            shard,
-            degraded: false,
-        }
-    }
-}
-
-/// Why no shard was chosen: a typed reason per rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum NoRoute {
-    /// The function is placed nowhere.
-    #[error("the function is placed on no shard")]
-    NoCandidates,
-    /// Every candidate is down, unreachable or circuit-open.
-    #[error("every candidate shard is unavailable")]
-    AllUnavailable,
-    /// No available candidate serves the protocol.
-    #[error("no available shard serves the event's protocol")]
-    NoProtocolShard,
-    /// No available candidate in the required risk group.
-    #[error("no available shard in the required risk group")]
-    NoRiskShard,
-    /// Critical urgency, but no available candidate has the `critical` capability.
-    #[error("no available shard with the critical capability")]
-    NoCriticalShard,
-    /// Every candidate near the exchange is over the load limit.
-    #[error("every shard near the exchange is over the load limit")]
-    AllOverloaded,
-    /// No candidate has the free cpu and memory, and there is no overflow shard.
-    #[error("no shard has the free resources and no overflow shard is available")]
-    NothingFits,
-}
-
-/// A routing policy.
-pub trait RoutingPolicy: Debug + Send + Sync {
-    /// Its name as used in scenarios and on the command line.
-    fn name(&self) -> &'static str;
-
-    /// Chooses a shard for `request`. Must skip shards for which `view.is_available` is false.
-    fn select(
-        &self,
-        request: &RouteRequest<'_>,
-        view: &ClusterView<'_>,
-        rng: &mut SimRng,
-    ) -> Result<Route, NoRoute>;
-}
-
-/// Per-shard state routing reads on every decision, packed together for the cache.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ShardLive {
-    /// (busy + reserved + queued slots) / cpu slots.
-    pub load: f64,
-    /// Crashed or partitioned away.
-    pub offline: bool,
-    /// The circuit breaker rejects work until this time.
-    pub breaker_open_until: SimTime,
-    /// 1 / cpu slots and 1 / memory: scoring policies divide by capacity on every decision.
-    pub inv_slots: f64,
-    pub inv_memory: f64,
-}
 
 /// A shard's health as routing and reports see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,28 +25,8 @@ pub enum Health {
 
 /// Affinity from the `i`-th history of a list; 0.5 (neutral) where there is none.
 #[inline]
-fn affinity_at(histories: &[super::model::History], i: usize) -> f64 {
-    histories.get(i).map_or(0.5, |h| h.affinity())
-}
-
-/// Success rate and mean duration of a shard's recent executions of one function.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct HistorySummary {
-    /// Executions remembered (at most 100).
-    pub executions: u32,
-    /// Share that completed in time.
-    pub success_rate: f64,
-    /// Mean run time.
-    pub mean_duration: SimDuration,
-}
-
-impl HistorySummary {
-    /// The seeds' affinity: success rate × 0.7 + speed × 0.3, where speed is
-    /// `1 − mean duration / 1 s`, floored at 0.
-    pub fn affinity(&self) -> f64 {
-        let speed = (1.0 - self.mean_duration.as_millis_f64() / 1000.0).max(0.0);
-        0.7 * self.success_rate + 0.3 * speed
-    }
+fn affinity_at(histories: &[History], i: usize) -> f64 {
+    histories.get(i).map_or(NEUTRAL_AFFINITY, |h| h.affinity())
 }
 
 /// Everything a policy or planner may read about the cluster, borrowed read-only.
@@ -151,7 +35,7 @@ pub struct ClusterView<'a> {
     pub(crate) now: SimTime,
     pub(crate) topology: &'a Topology,
     pub(crate) live: &'a [ShardLive],
-    pub(crate) shards: &'a [super::model::ShardState],
+    pub(crate) shards: &'a [ShardState],
     pub(crate) functions: &'a [Function],
     pub(crate) placements: &'a [Vec<ShardId>],
 }
