@@ -15,8 +15,8 @@
 //! times the minutes of the horizon, before minus after. The realised counterpart is measured the
 //! same way on the simulated outcome ([`crate::outcome`]), which is what calibration compares.
 
-use shardsim_sim::cluster::{Cluster, FunctionId, ShardBy, ShardId};
-use shardsim_sim::{SimDuration, SimTime};
+use shardsim_sim::SimTime;
+use shardsim_sim::cluster::{Cluster, FunctionId, ShardId, same_shard_group};
 
 use crate::plan::Action;
 
@@ -143,32 +143,14 @@ impl LoadPicture {
 /// What a placement change costs, in the benefit's unit: the transfer keeps one slot busy on
 /// each side (slot-minutes over each shard's slots) plus a fixed `disruption` per action.
 pub fn migration_cost(cluster: &Cluster, action: &Action, disruption: f64) -> f64 {
-    let topo = cluster.topology();
-    let f = cluster.function(action.function());
+    let f = action.function();
     let (from, to) = match *action {
         Action::Move { from, to, .. } => (from, to),
-        Action::Expand { to, .. } => {
-            let source = cluster
-                .placement(action.function())
-                .iter()
-                .copied()
-                .min_by_key(|p| {
-                    topo.network.rtt(
-                        topo.shards[p.index()].region,
-                        topo.shards[to.index()].region,
-                    )
-                })
-                .unwrap_or(to);
-            (source, to)
-        }
+        Action::Expand { to, .. } => (cluster.expansion_source(f, to).unwrap_or(to), to),
         Action::Shrink { .. } => return disruption,
     };
-    let duration: SimDuration = topo.network.transfer_time(
-        topo.shards[from.index()].region,
-        topo.shards[to.index()].region,
-        f.spec.state_bytes,
-    ) + f.spec.warmup;
-    let minutes = duration.as_secs_f64() / 60.0;
+    let minutes = cluster.transfer_duration(f, from, to).as_secs_f64() / 60.0;
+    let topo = cluster.topology();
     let slots = |s: ShardId| f64::from(topo.shards[s.index()].cpu_slots.max(1));
     minutes * (1.0 / slots(from) + 1.0 / slots(to)) + disruption
 }
@@ -195,18 +177,7 @@ pub fn can_host(
     {
         return false;
     }
-    match f.spec.shard_by {
-        ShardBy::Protocol(_) => {
-            l.tags.protocols.is_empty()
-                || l.tags
-                    .protocols
-                    .iter()
-                    .any(|p| t.tags.protocols.contains(p) || t.tags.secondary_protocols.contains(p))
-        }
-        ShardBy::RiskLevel | ShardBy::AmountRange => t.tags.risk_tier == l.tags.risk_tier,
-        ShardBy::Region => t.region == l.region,
-        ShardBy::TradingPair | ShardBy::UserId | ShardBy::RoundRobin | ShardBy::LeastLoaded => true,
-    }
+    same_shard_group(&f.spec.shard_by, l, t)
 }
 
 /// Cumulative per-function work at one instant — delivered per shard, and demanded — whose
@@ -322,59 +293,33 @@ mod tests {
     use std::sync::Arc;
 
     use shardsim_sim::cluster::*;
+    use shardsim_sim::{SimDuration, testkit};
 
     use super::*;
 
     /// Three shards of different sizes and speeds; one function placed on the first two.
     fn cluster() -> shardsim_sim::Simulation<Cluster> {
-        let mut t = Topology::default_regions();
-        for (i, (slots, speed)) in [(4, 1.0), (2, 1.0), (8, 2.0)].into_iter().enumerate() {
-            t.add_shard(ShardSpec {
-                name: format!("s{i}"),
-                region: RegionId(0),
-                cpu_slots: slots,
-                speed,
-                memory_mb: 4_096,
-                queue_capacity: 10,
-                tags: ShardTags::default(),
-            });
-        }
-        let mut c = ClusterConfig::new(t);
-        c.functions.push((
-            FunctionSpec {
-                name: "f".into(),
-                handles: EventTypeId(0),
-                shard_by: ShardBy::UserId,
-                resources: Resources {
-                    cpu: CpuClass::Low,
-                    memory_mb: 64,
-                    priority: Priority::Medium,
-                    timeout: SimDuration::from_secs(1),
-                },
-                service: ServiceTime::Constant(SimDuration::from_millis(10)),
-                state_bytes: 1e6,
-                warmup: SimDuration::from_millis(100),
-                versions: Vec::new(),
-                emits: Vec::new(),
+        let shards = [(4, 1.0), (2, 1.0), (8, 2.0)].into_iter().enumerate();
+        let mut c = testkit::config(shards.map(|(i, (slots, speed))| ShardSpec {
+            cpu_slots: slots,
+            speed,
+            memory_mb: 4_096,
+            queue_capacity: 10,
+            ..testkit::shard(&format!("s{i}"), 0)
+        }));
+        let f = FunctionSpec {
+            shard_by: ShardBy::UserId,
+            resources: Resources {
+                timeout: SimDuration::from_secs(1),
+                ..testkit::function("f").resources
             },
-            vec![ShardId(0), ShardId(1)],
-        ));
-        c.sources.push(PoissonSource {
-            name: "events".into(),
-            event_type: EventTypeId(0),
-            exchange: ExchangeId(0),
-            rate_per_sec: 100.0,
-            protocol: None,
-            risk: RiskLevel::Low,
-            urgency: Urgency::Normal,
-            trading_pairs: 10,
-            users: 100,
-            trade_size: TradeSize {
-                min_usd: 10.0,
-                shape: 2.0,
-            },
-            shape: RateShape::default(),
-        });
+            service: ServiceTime::Constant(SimDuration::from_millis(10)),
+            state_bytes: 1e6,
+            warmup: SimDuration::from_millis(100),
+            ..testkit::function("f")
+        };
+        c.functions.push((f, vec![ShardId(0), ShardId(1)]));
+        c.sources.push(testkit::source("events", 0, 100.0));
         // The shards' region is cut off throughout: every event is dropped for want of a shard.
         c.faults.push(Fault {
             at: SimTime::ZERO,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use shardsim_optimizer::sim::cluster::*;
-use shardsim_optimizer::sim::{SimDuration, SimTime, Simulation};
+use shardsim_optimizer::sim::{SimDuration, SimTime, Simulation, testkit};
 use shardsim_optimizer::{DriveConfig, Experiment, Finished, MigrationPolicy};
 
 pub const HOT: usize = 4;
@@ -16,60 +16,35 @@ pub const SPARE: usize = 4;
 /// calm and at full load when volatile (×2), and four idle shards beside it, all in the region
 /// of the exchange the events come from.
 pub fn surge_config(hours: u64) -> ClusterConfig {
-    let mut t = Topology::default_regions();
-    let home = t.exchanges[0].home;
-    for i in 0..HOT + SPARE {
-        t.add_shard(ShardSpec {
-            name: format!("s{i}"),
-            region: home,
-            cpu_slots: 4,
-            speed: 1.0,
-            memory_mb: 8_192,
-            queue_capacity: 400,
-            tags: ShardTags::default(),
-        });
-    }
-    let mut c = ClusterConfig::new(t);
-    c.functions.push((
-        FunctionSpec {
-            name: "scanner".into(),
-            handles: EventTypeId(0),
-            shard_by: ShardBy::TradingPair,
-            resources: Resources {
-                cpu: CpuClass::Low,
-                memory_mb: 64,
-                priority: Priority::High,
-                timeout: SimDuration::from_millis(1_000),
-            },
-            service: ServiceTime::LogNormal {
-                mean: SimDuration::from_millis(100),
-                cv: 0.5,
-            },
-            state_bytes: 50e6,
-            warmup: SimDuration::from_secs(2),
-            versions: Vec::new(),
-            emits: Vec::new(),
+    let home = Topology::default_regions().exchanges[0].home;
+    let mut c = testkit::config((0..HOT + SPARE).map(|i| ShardSpec {
+        queue_capacity: 400,
+        ..testkit::shard(&format!("s{i}"), home.0)
+    }));
+    let scanner = FunctionSpec {
+        shard_by: ShardBy::TradingPair,
+        resources: Resources {
+            priority: Priority::High,
+            timeout: SimDuration::from_millis(1_000),
+            ..testkit::function("scanner").resources
         },
-        (0..HOT as u32).map(ShardId).collect(),
-    ));
+        service: ServiceTime::LogNormal {
+            mean: SimDuration::from_millis(100),
+            cv: 0.5,
+        },
+        state_bytes: 50e6,
+        warmup: SimDuration::from_secs(2),
+        ..testkit::function("scanner")
+    };
+    c.functions
+        .push((scanner, (0..HOT as u32).map(ShardId).collect()));
     c.sources.push(PoissonSource {
-        name: "prices".into(),
-        event_type: EventTypeId(0),
-        exchange: ExchangeId(0),
-        rate_per_sec: 85.0,
-        protocol: None,
-        risk: RiskLevel::Low,
-        urgency: Urgency::Normal,
         trading_pairs: 2_000,
-        users: 100,
-        trade_size: TradeSize {
-            min_usd: 10.0,
-            shape: 2.0,
-        },
         shape: RateShape {
             regime_sensitive: true,
             ..RateShape::default()
         },
+        ..testkit::source("prices", 0, 85.0)
     });
     c.regime = Some(RegimeConfig {
         calm_mean: SimDuration::from_mins(40),
