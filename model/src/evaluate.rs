@@ -154,7 +154,7 @@ pub fn score(
     let sq: f64 = rows
         .iter()
         .zip(predictions)
-        .map(|(r, p)| (p - r.label).powi(2))
+        .map(|(r, p)| (p - r.label) * (p - r.label))
         .sum();
     let Confusion { tp, fp, fneg } = Confusion::count(
         rows.iter()

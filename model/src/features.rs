@@ -205,7 +205,7 @@ impl History {
         let max = |w: &[f64]| w.iter().copied().fold(f64::MIN, f64::max);
         let w15 = window(15);
         let m15 = mean(w15);
-        let std15 = (w15.iter().map(|x| (x - m15).powi(2)).sum::<f64>() / 15.0).sqrt();
+        let std15 = (w15.iter().map(|x| (x - m15) * (x - m15)).sum::<f64>() / 15.0).sqrt();
         let mut ewma = load[t + 1 - WARMUP];
         for &x in &load[t + 2 - WARMUP..=t] {
             ewma = EWMA_ALPHA * x + (1.0 - EWMA_ALPHA) * ewma;
@@ -330,7 +330,7 @@ impl ClusterAt {
             let mean = loads.clone().sum::<f64>() / shards;
             c.mean[i] = mean;
             c.max[i] = loads.clone().fold(0.0, f64::max);
-            c.var[i] = loads.map(|x| (x - mean).powi(2)).sum::<f64>() / shards;
+            c.var[i] = loads.map(|x| (x - mean) * (x - mean)).sum::<f64>() / shards;
             c.healthy_share[i] = h.healthy.iter().filter(|hs| hs[i]).count() as f64 / shards;
             c.volatile_minutes[i] = if i > 0 && h.volatile[i] == h.volatile[i - 1] {
                 (c.volatile_minutes[i - 1] + h.interval_secs / 60.0).min(240.0)

@@ -126,7 +126,7 @@ impl EpisodeShape {
         let build = if s >= onset { 1.0 } else { s / onset };
         let decay = match self.half_life {
             Some(h) if s > onset => {
-                (-(s - onset) / h.as_nanos() as f64 * std::f64::consts::LN_2).exp()
+                libm::exp(-(s - onset) / h.as_nanos() as f64 * std::f64::consts::LN_2)
             }
             _ => 1.0,
         };
