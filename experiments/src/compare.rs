@@ -15,7 +15,7 @@ use shardsim_sim::cluster::{Cluster, Histogram, MigrationKind};
 use shardsim_sim::rng::RngStreams;
 use shardsim_sim::{SimDuration, SimTime};
 
-use crate::output::write_atomic;
+use crate::io::write_atomic;
 use crate::scenario::Scenario;
 
 /// One (scenario, seed, policy) job.
@@ -618,12 +618,28 @@ pub const LATENCY_QUANTILES: [f64; 30] = [
     0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
 ];
 
+/// One (scenario, policy)'s completion latency over all its runs.
+#[derive(Clone, Debug)]
+pub struct PolicyLatency {
+    /// Scenario.
+    pub scenario: String,
+    /// Policy.
+    pub policy: String,
+    /// The runs' latency histograms, merged.
+    pub latency: Histogram,
+}
+
 /// Writes `latency.csv`: per scenario and policy (all runs merged), completion latency at each
 /// of [`LATENCY_QUANTILES`].
-pub fn write_latency(dir: &Path, merged: &[(String, String, Histogram)]) -> Result<()> {
+pub fn write_latency(dir: &Path, merged: &[PolicyLatency]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["scenario", "policy", "quantile", "latency_ms"])?;
-    for (scenario, policy, h) in merged {
+    for PolicyLatency {
+        scenario,
+        policy,
+        latency: h,
+    } in merged
+    {
         for q in LATENCY_QUANTILES {
             if let Some(d) = h.quantile(q) {
                 w.write_record([

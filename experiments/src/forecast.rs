@@ -9,37 +9,9 @@ use shardsim_model::features::{self, FEATURES, History, Row};
 use shardsim_model::forecaster::{self, ForecastModel, Scores, TrainConfig};
 use shardsim_sim::SimDuration;
 
-use crate::output::write_atomic;
+use crate::io::write_atomic;
 use crate::run::{RunSpec, simulate};
 use crate::scenario::Scenario;
-
-/// An inclusive seed range from the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seeds(pub Vec<u64>);
-
-/// An inclusive seed range, `A..B`.
-pub fn parse_seeds(text: &str) -> Result<Seeds, String> {
-    let (a, b) = text
-        .split_once("..")
-        .ok_or_else(|| format!("`{text}` is not a seed range: use A..B, e.g. 1..10"))?;
-    let (a, b): (u64, u64) = (
-        a.trim()
-            .parse()
-            .map_err(|_| format!("`{a}` is not a seed"))?,
-        b.trim()
-            .parse()
-            .map_err(|_| format!("`{b}` is not a seed"))?,
-    );
-    if a > b {
-        return Err(format!(
-            "seed range {text} is empty: the first seed must not exceed the last"
-        ));
-    }
-    if b - a >= 10_000 {
-        return Err(format!("seed range {text} has more than 10,000 seeds"));
-    }
-    Ok(Seeds((a..=b).collect()))
-}
 
 /// One simulated run's rows, with where they came from.
 pub struct RunRows {
@@ -69,12 +41,9 @@ pub fn collect(
         .map(|(i, (scenario, seed))| {
             let h = horizon_intervals(horizon, scenario.metrics_interval)?;
             let spec = RunSpec {
-                scenario: (*scenario).clone(),
                 seed: *seed,
-                routing: scenario.routing.clone(),
                 duration: duration.unwrap_or(scenario.duration),
-                migration: "static".to_owned(),
-                model: None,
+                ..RunSpec::new((*scenario).clone())
             };
             let done = simulate(&spec, |_| {})?;
             let history = History::from_cluster(done.sim.model(), done.intervals);

@@ -21,7 +21,8 @@ use shardsim_sim::cluster::{
 };
 use shardsim_sim::{SimDuration, SimTime, Simulation};
 
-use crate::output::write_atomic;
+use crate::io::units::{duration_arg, ms, round6};
+use crate::io::write_atomic;
 use crate::scenario::Scenario;
 
 /// What to run.
@@ -39,6 +40,21 @@ pub struct RunSpec {
     pub migration: String,
     /// The forecaster for `predictive`, and the file it came from.
     pub model: Option<(std::sync::Arc<shardsim_model::ForecastModel>, String)>,
+}
+
+impl RunSpec {
+    /// A run of `scenario` as the scenario itself declares it: its default seed, routing and
+    /// duration, no migration policy (`static`) and no forecaster.
+    pub fn new(scenario: Scenario) -> RunSpec {
+        RunSpec {
+            seed: scenario.default_seed,
+            routing: scenario.routing.clone(),
+            duration: scenario.duration,
+            migration: "static".to_owned(),
+            model: None,
+            scenario,
+        }
+    }
 }
 
 /// A finished run: the simulation (drained) and how many metric intervals the arrival window
@@ -185,15 +201,6 @@ pub struct Summary {
     pub recommendations: Vec<String>,
 }
 
-fn ms(d: Option<SimDuration>) -> f64 {
-    d.map_or(0.0, |d| round(d.as_millis_f64()))
-}
-
-/// Six decimals: enough for every figure, and short files.
-fn round(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// Builds the summary of a finished run.
 pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
     let c = done.sim.model();
@@ -249,11 +256,11 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
         failed: books.failed_total(),
         dropped: books.dropped_total(),
         slo_violations: books.timed_out,
-        success_rate: round(books.completed as f64 / books.generated.max(1) as f64),
-        mean_latency_ms: round(mean_ms),
+        success_rate: round6(books.completed as f64 / books.generated.max(1) as f64),
+        mean_latency_ms: round6(mean_ms),
         p50_latency_ms: ms(latency.quantile(0.5)),
         p99_latency_ms: ms(latency.quantile(0.99)),
-        max_mean_load_ratio: round(done.max_mean_load_ratio),
+        max_mean_load_ratio: round6(done.max_mean_load_ratio),
         failed_by_reason: BTreeMap::from([
             (
                 "shard_crashed",
@@ -275,7 +282,7 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
         migrations: c.migrations().len(),
         failovers,
         degraded_routes: degraded,
-        volatile_share: round(volatile_secs / spec.duration.as_secs_f64()),
+        volatile_share: round6(volatile_secs / spec.duration.as_secs_f64()),
         validation,
         bottlenecks,
         recommendations,
@@ -325,9 +332,9 @@ fn validate(c: &Cluster, intervals: usize) -> Validation {
             total += expected * pool_work;
             shards.push(ShardShare {
                 shard: c.topology().shards[s.index()].name.clone(),
-                share: round(share),
-                expected_share: round(expected),
-                deviation: round(deviation),
+                share: round6(share),
+                expected_share: round6(expected),
+                deviation: round6(deviation),
                 status: if deviation.abs() > 0.5 {
                     "critical"
                 } else if deviation.abs() > 0.2 {
@@ -340,7 +347,7 @@ fn validate(c: &Cluster, intervals: usize) -> Validation {
     }
     let critical = shards.iter().filter(|s| s.status == "critical").count();
     Validation {
-        distribution_score: round((1.0 - weighted / total.max(1.0)).max(0.0)),
+        distribution_score: round6((1.0 - weighted / total.max(1.0)).max(0.0)),
         warnings: shards.iter().filter(|s| s.status == "warning").count(),
         critical,
         hot_spots: shards
@@ -463,19 +470,6 @@ struct Manifest<'a> {
     duration_secs: f64,
     metrics_interval_secs: f64,
     command: String,
-}
-
-fn duration_arg(d: SimDuration) -> String {
-    let s = d.as_nanos() / 1_000_000_000;
-    if !d.as_nanos().is_multiple_of(1_000_000_000) {
-        format!("{}ms", d.as_nanos() / 1_000_000)
-    } else if s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
 }
 
 fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
@@ -821,12 +815,9 @@ mod tests {
     fn run(text: &str, routing: &str) -> Summary {
         let scenario = Scenario::parse(text, "small.toml").expect("valid fixture");
         let spec = RunSpec {
-            duration: scenario.duration,
             seed: 4,
             routing: routing.to_owned(),
-            migration: "static".to_owned(),
-            model: None,
-            scenario,
+            ..RunSpec::new(scenario)
         };
         let done = simulate(&spec, |_| {}).unwrap();
         summarise(&spec, &done)

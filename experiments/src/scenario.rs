@@ -23,7 +23,7 @@ use shardsim_sim::hash::stable_hash;
 use shardsim_sim::{SimDuration, SimTime};
 use toml::Spanned;
 
-use crate::units::Dur;
+use crate::io::units::Dur;
 
 /// The built-in scenarios: (name, TOML); each file's `description` is its one-line summary.
 pub const BUILT_IN: [(&str, &str); 5] = [
@@ -556,6 +556,12 @@ impl Scenario {
             mean_rate,
         )
     }
+}
+
+/// Every scenario of `names` (built-in names or files), in order; the first that fails is the
+/// error.
+pub fn load_all(names: &[String]) -> Result<Vec<Scenario>, ScenarioError> {
+    names.iter().map(|n| Scenario::load(n)).collect()
 }
 
 /// The mean of a shape's daily × weekly profile (the long-run multiplier, ignoring regime/ramps).
