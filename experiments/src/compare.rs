@@ -1,21 +1,22 @@
-//! `shardsim compare`: every (scenario, seed, policy) run in parallel, paired by seed, and the
-//! comparison table with bootstrap intervals.
+//! `shardsim compare`: every (scenario, seed, policy) run in parallel, paired by seed; the runs'
+//! results, plans and latency written as CSV and the comparison (built in
+//! [`crate::report::comparison`]) as JSON and CSV.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use rand::RngExt;
 use rayon::prelude::*;
 use serde::Serialize;
 use shardsim_model::ForecastModel;
 use shardsim_optimizer::{
     DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
 };
-use shardsim_sim::cluster::{Cluster, Histogram, MigrationKind};
-use shardsim_sim::rng::RngStreams;
+use shardsim_sim::cluster::{Cluster, Conservation, Histogram, MigrationKind, MigrationRecord};
 use shardsim_sim::{SimDuration, SimTime};
 
 use crate::io::write_atomic;
+use crate::report::comparison::ScenarioComparison;
+use crate::report::stats::correlation;
 use crate::scenario::Scenario;
 
 /// One (scenario, seed, policy) job.
@@ -148,12 +149,37 @@ pub fn run_job(
     sim.run_to_completion();
     let c = sim.model();
     let books = c.assert_conservation();
+    let result = run_result(
+        job,
+        &books,
+        &outcome,
+        max_mean_load_ratio,
+        &migrations,
+        &records,
+    );
+    let plans = plan_rows(job, c, &records);
+    let mut latency = Histogram::default();
+    for f in c.function_metrics() {
+        latency.merge(&f.latency);
+    }
+    Ok((result, plans, latency))
+}
+
+/// The figures of one finished job.
+fn run_result(
+    job: &Job<'_>,
+    books: &Conservation,
+    outcome: &Outcome,
+    max_mean_load_ratio: f64,
+    migrations: &[MigrationRecord],
+    records: &[PlanRecord],
+) -> RunResult {
     let count = |k: MigrationKind| migrations.iter().filter(|m| m.kind == k).count() as u64;
     let scored: Vec<(f64, f64)> = records
         .iter()
         .filter_map(|r| r.score.map(|s| (s.predicted, s.realised())))
         .collect();
-    let result = RunResult {
+    RunResult {
         scenario: job.scenario.name.clone(),
         seed: job.seed,
         policy: job.policy.clone(),
@@ -190,7 +216,11 @@ pub fn run_job(
             .iter()
             .map(|m| m.start.as_secs_f64())
             .reduce(f64::min),
-    };
+    }
+}
+
+/// The plan log of one finished job, actions written `kind:function:from>to:trigger`.
+fn plan_rows(job: &Job<'_>, c: &Cluster, records: &[PlanRecord]) -> Vec<PlanRow> {
     let names = |r: &PlanRecord| {
         r.plan
             .actions
@@ -215,7 +245,7 @@ pub fn run_job(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let plans = records
+    records
         .iter()
         .map(|r| PlanRow {
             scenario: job.scenario.name.clone(),
@@ -229,34 +259,7 @@ pub fn run_job(
             realised_slo_minutes: r.score.map(|s| s.realised_slo_minutes()),
             realised_p99_ms: r.score.map(|s| s.realised_p99_ms()),
         })
-        .collect();
-    let mut latency = Histogram::default();
-    for f in c.function_metrics() {
-        latency.merge(&f.latency);
-    }
-    Ok((result, plans, latency))
-}
-
-fn correlation(pairs: &[(f64, f64)]) -> f64 {
-    if pairs.len() < 3 {
-        return 0.0;
-    }
-    let n = pairs.len() as f64;
-    let (mx, my) = (
-        pairs.iter().map(|p| p.0).sum::<f64>() / n,
-        pairs.iter().map(|p| p.1).sum::<f64>() / n,
-    );
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for &(x, y) in pairs {
-        sxy += (x - mx) * (y - my);
-        sxx += (x - mx) * (x - mx);
-        syy += (y - my) * (y - my);
-    }
-    if sxx <= 0.0 || syy <= 0.0 {
-        0.0
-    } else {
-        sxy / (sxx * syy).sqrt()
-    }
+        .collect()
 }
 
 /// Runs every job in parallel; results come back in job order whatever the thread count.
@@ -273,264 +276,6 @@ pub fn run_all(
             r
         })
         .collect()
-}
-
-/// A mean with a bootstrap 95% interval.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
-pub struct Estimate {
-    /// Mean over seeds.
-    pub mean: f64,
-    /// 2.5th percentile of the bootstrap means.
-    pub ci_low: f64,
-    /// 97.5th percentile of the bootstrap means.
-    pub ci_high: f64,
-}
-
-/// Bootstrap resamples per interval.
-pub const BOOTSTRAP_RESAMPLES: usize = 2000;
-
-/// Mean of `values` with a percentile-bootstrap 95% interval from a named, seeded stream (so
-/// the interval is reproducible).
-pub fn bootstrap(values: &[f64], stream: &str) -> Estimate {
-    let n = values.len();
-    let mean = if n == 0 {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / n as f64
-    };
-    if n < 2 {
-        return Estimate {
-            mean,
-            ci_low: mean,
-            ci_high: mean,
-        };
-    }
-    let mut rng = RngStreams::new(0x0b00_7577).stream(stream);
-    let mut means: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
-        .map(|_| (0..n).map(|_| values[rng.random_range(0..n)]).sum::<f64>() / n as f64)
-        .collect();
-    means.sort_by(f64::total_cmp);
-    let at = |q: f64| means[((q * (BOOTSTRAP_RESAMPLES - 1) as f64).round()) as usize];
-    Estimate {
-        mean,
-        ci_low: at(0.025),
-        ci_high: at(0.975),
-    }
-}
-
-/// One policy's row in a scenario's comparison.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PolicyRow {
-    /// Policy.
-    pub policy: String,
-    /// Runs (seeds).
-    pub runs: usize,
-    /// Mean SLO-violation minutes.
-    pub slo_violation_minutes: f64,
-    /// Mean p99 latency, ms.
-    pub p99_latency_ms: f64,
-    /// Mean migrations.
-    pub migrations: f64,
-    /// Mean drops.
-    pub drops: f64,
-    /// Mean timed-out invocations.
-    pub timed_out: f64,
-    /// Mean max/mean shard load.
-    pub max_mean_load_ratio: f64,
-    /// SLO-violation minutes with interval.
-    pub slo: Estimate,
-    /// Paired difference from the reference policy (this − reference) per seed, with
-    /// intervals: SLO-violation minutes, p99 ms, migrations.
-    pub vs_reference: Option<PairedDiffs>,
-    /// Σ predicted and realised benefit of scored plans, mean per run.
-    pub predicted_benefit: f64,
-    /// See `predicted_benefit`.
-    pub realised_benefit: f64,
-    /// Mean calibration correlation over runs with scored plans.
-    pub calibration_correlation: f64,
-}
-
-/// Paired differences against the reference policy.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PairedDiffs {
-    /// The reference policy.
-    pub reference: String,
-    /// SLO-violation minutes, this − reference.
-    pub slo_violation_minutes: Estimate,
-    /// Relative change of mean SLO-violation minutes (this / reference − 1).
-    pub slo_relative: Option<f64>,
-    /// p99 latency, ms.
-    pub p99_latency_ms: Estimate,
-    /// Migrations.
-    pub migrations: Estimate,
-}
-
-/// One scenario's comparison.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ScenarioComparison {
-    /// Scenario.
-    pub scenario: String,
-    /// One row per policy, in the order asked for.
-    pub policies: Vec<PolicyRow>,
-    /// Share of the reactive → oracle gap in SLO-violation minutes that predictive closes:
-    /// (reactive − predictive) / (reactive − oracle); absent when a policy is missing or the
-    /// oracle is not better than reactive.
-    pub oracle_gap_closed: Option<f64>,
-}
-
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
-/// Builds the comparison from results (any order), with `reference` the policy paired against.
-pub fn compare(
-    results: &[RunResult],
-    scenarios: &[String],
-    policies: &[String],
-    reference: &str,
-) -> Vec<ScenarioComparison> {
-    scenarios
-        .iter()
-        .map(|scenario| {
-            let of = |policy: &str| -> Vec<&RunResult> {
-                let mut v: Vec<&RunResult> = results
-                    .iter()
-                    .filter(|r| &r.scenario == scenario && r.policy == policy)
-                    .collect();
-                v.sort_by_key(|r| r.seed);
-                v
-            };
-            let reference_runs = of(reference);
-            let rows: Vec<PolicyRow> = policies
-                .iter()
-                .map(|policy| {
-                    let runs = of(policy);
-                    let field = |f: &dyn Fn(&RunResult) -> f64| -> Vec<f64> {
-                        runs.iter().map(|r| f(r)).collect()
-                    };
-                    let slo = field(&|r| r.slo_violation_minutes);
-                    let stream = format!("{scenario}/{policy}");
-                    let paired = |f: &dyn Fn(&RunResult) -> f64, what: &str| -> Estimate {
-                        let diffs: Vec<f64> = runs
-                            .iter()
-                            .filter_map(|r| {
-                                reference_runs
-                                    .iter()
-                                    .find(|b| b.seed == r.seed)
-                                    .map(|b| f(r) - f(b))
-                            })
-                            .collect();
-                        bootstrap(&diffs, &format!("{stream}/{what}"))
-                    };
-                    let with_scores: Vec<&&RunResult> =
-                        runs.iter().filter(|r| r.scored_plans >= 3).collect();
-                    let reference_slo = mean(
-                        &reference_runs
-                            .iter()
-                            .map(|r| r.slo_violation_minutes)
-                            .collect::<Vec<_>>(),
-                    );
-                    PolicyRow {
-                        policy: policy.clone(),
-                        runs: runs.len(),
-                        slo_violation_minutes: mean(&slo),
-                        p99_latency_ms: mean(&field(&|r| r.p99_latency_ms)),
-                        migrations: mean(&field(&|r| r.migrations as f64)),
-                        drops: mean(&field(&|r| r.drops as f64)),
-                        timed_out: mean(&field(&|r| r.timed_out as f64)),
-                        max_mean_load_ratio: mean(&field(&|r| r.max_mean_load_ratio)),
-                        slo: bootstrap(&slo, &format!("{stream}/slo")),
-                        vs_reference: (policy != reference && !reference_runs.is_empty()).then(
-                            || PairedDiffs {
-                                reference: reference.to_owned(),
-                                slo_violation_minutes: paired(&|r| r.slo_violation_minutes, "slo"),
-                                slo_relative: (reference_slo > 0.0)
-                                    .then(|| mean(&slo) / reference_slo - 1.0),
-                                p99_latency_ms: paired(&|r| r.p99_latency_ms, "p99"),
-                                migrations: paired(&|r| r.migrations as f64, "migrations"),
-                            },
-                        ),
-                        predicted_benefit: mean(&field(&|r| r.predicted_benefit)),
-                        realised_benefit: mean(&field(&|r| r.realised_benefit)),
-                        calibration_correlation: mean(
-                            &with_scores
-                                .iter()
-                                .map(|r| r.calibration_correlation)
-                                .collect::<Vec<_>>(),
-                        ),
-                    }
-                })
-                .collect();
-            let slo_of = |p: &str| {
-                rows.iter()
-                    .find(|r| r.policy == p)
-                    .map(|r| r.slo_violation_minutes)
-            };
-            let oracle_gap_closed =
-                match (slo_of("reactive"), slo_of("predictive"), slo_of("oracle")) {
-                    (Some(r), Some(p), Some(o)) if r - o > 1e-9 => Some((r - p) / (r - o)),
-                    _ => None,
-                };
-            ScenarioComparison {
-                scenario: scenario.clone(),
-                policies: rows,
-                oracle_gap_closed,
-            }
-        })
-        .collect()
-}
-
-/// Renders the comparison as a terminal table.
-pub fn render(comparison: &[ScenarioComparison]) -> String {
-    let mut out = String::new();
-    for sc in comparison {
-        out.push_str(&format!("\n{}\n", sc.scenario));
-        out.push_str(&format!(
-            "  {:<12} {:>5} {:>22} {:>18} {:>9} {:>10} {:>8} {:>9}\n",
-            "policy",
-            "runs",
-            "SLO-violation min",
-            "vs reference",
-            "p99 ms",
-            "migrations",
-            "drops",
-            "max/mean"
-        ));
-        for r in &sc.policies {
-            let vs = r.vs_reference.as_ref().map_or_else(String::new, |d| {
-                format!(
-                    "{:+.0}% [{:+.1},{:+.1}]",
-                    d.slo_relative.unwrap_or(0.0) * 100.0,
-                    d.slo_violation_minutes.ci_low,
-                    d.slo_violation_minutes.ci_high
-                )
-            });
-            out.push_str(&format!(
-                "  {:<12} {:>5} {:>8.1} [{:>5.1},{:>5.1}] {:>18} {:>9.1} {:>10.1} {:>8.1} {:>9.2}\n",
-                r.policy,
-                r.runs,
-                r.slo_violation_minutes,
-                r.slo.ci_low,
-                r.slo.ci_high,
-                vs,
-                r.p99_latency_ms,
-                r.migrations,
-                r.drops,
-                r.max_mean_load_ratio
-            ));
-        }
-        if let Some(g) = sc.oracle_gap_closed {
-            out.push_str(&format!(
-                "  predictive closes {:.0}% of the reactive → oracle gap\n",
-                g * 100.0
-            ));
-        }
-    }
-    out
 }
 
 /// Writes `runs.csv`, `plans.csv`, `comparison.json` and `comparison.csv` into `dir`.

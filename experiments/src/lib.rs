@@ -27,5 +27,6 @@ pub mod compare;
 pub mod forecast;
 pub mod io;
 pub mod plot;
+pub mod report;
 pub mod run;
 pub mod scenario;

@@ -10,9 +10,11 @@ use shardsim_sim::cluster::Histogram;
 use super::progress;
 use super::train::training_rows;
 use crate::cli::CompareArgs;
-use crate::compare::{self, Job, PlanRow, PolicyLatency, RunResult, ScenarioComparison};
+use crate::compare::{self, Job, PlanRow, PolicyLatency, RunResult};
 use crate::forecast;
 use crate::plot;
+use crate::report;
+use crate::report::comparison::ScenarioComparison;
 use crate::scenario::{Scenario, load_all};
 
 /// What to compare, and where the results go.
@@ -108,7 +110,8 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         latency,
     } = gather(done);
     let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
-    let comparison = compare::compare(&results, &names, &options.policies, &options.reference);
+    let comparison =
+        report::comparison::compare(&results, &names, &options.policies, &options.reference);
     let meta = serde_json::json!({
         "scenarios": names,
         "seeds": [seeds.first(), seeds.last()],
@@ -120,7 +123,7 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     });
     compare::write(&options.out, meta, &results, &plans, &comparison)?;
     compare::write_latency(&options.out, &latency)?;
-    print!("{}", compare::render(&comparison));
+    print!("{}", report::comparison::render(&comparison));
     println!("\nresults in {}/", options.out.display());
     if options.plots {
         let charts = plot::plot_dir(&options.out)?;

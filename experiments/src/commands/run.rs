@@ -11,6 +11,7 @@ use crate::cli::RunArgs;
 use crate::forecast;
 use crate::io::file_name;
 use crate::plot;
+use crate::report::summary;
 use crate::run::{self, RunSpec};
 use crate::scenario::Scenario;
 
@@ -83,11 +84,11 @@ pub fn run(spec: &RunSpec, out: &Path, output: RunOutput) -> Result<()> {
     let done = run::simulate(spec, |secs| bar.set_position(secs))?;
     bar.finish_and_clear();
     let elapsed = wall.elapsed().as_secs_f64();
-    let summary = run::summarise(spec, &done);
+    let summary = summary::summarise(spec, &done);
     run::write_results(out, spec, &done, &summary)?;
     print!(
         "{}",
-        run::render(&summary, done.sim.model().topology().shards.len())
+        summary::render(&summary, done.sim.model().topology().shards.len())
     );
     println!(
         "  wall time   {elapsed:.1} s ({:.0} invocations/s)\n  results in  {}/",
