@@ -3,6 +3,7 @@
 //! are defined once.
 
 pub mod atomic;
+pub mod csv;
 pub mod units;
 
 use std::path::Path;

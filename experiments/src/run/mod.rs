@@ -113,4 +113,6 @@ pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finishe
 
 mod files;
 
-pub use files::write_results;
+pub use files::{
+    FaultRow, FunctionMetricsRow, FunctionSummaryRow, MigrationRow, ShardMetricsRow, write_results,
+};

@@ -1,12 +1,11 @@
-//! `shardsim compare`: every (scenario, seed, policy) run in parallel, paired by seed; the runs'
-//! results, plans and latency written as CSV and the comparison (built in
-//! [`crate::report::comparison`]) as JSON and CSV.
-
-use std::path::Path;
+//! `shardsim compare`: every (scenario, seed, policy) run in parallel, paired by seed, with
+//! what each run produced: its figures ([`RunResult`], a row of `runs.csv`), its plan log
+//! ([`PlanRow`], `plans.csv`) and its latency histogram. The comparison itself is built in
+//! [`crate::report::comparison`]; [`files`] writes everything.
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shardsim_model::ForecastModel;
 use shardsim_optimizer::{
     DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
@@ -14,10 +13,12 @@ use shardsim_optimizer::{
 use shardsim_sim::cluster::{Cluster, Conservation, Histogram, MigrationKind, MigrationRecord};
 use shardsim_sim::{SimDuration, SimTime};
 
-use crate::io::write_atomic;
-use crate::report::comparison::ScenarioComparison;
 use crate::report::stats::correlation;
 use crate::scenario::Scenario;
+
+pub mod files;
+
+pub use files::{LATENCY_QUANTILES, PolicyLatency, write, write_latency};
 
 /// One (scenario, seed, policy) job.
 #[derive(Clone, Debug)]
@@ -35,7 +36,7 @@ pub struct Job<'a> {
 }
 
 /// What one run produced.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RunResult {
     /// Scenario name.
     pub scenario: String,
@@ -87,7 +88,7 @@ pub struct RunResult {
 }
 
 /// One scored plan, for the plan log.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PlanRow {
     /// Scenario.
     pub scenario: String,
@@ -276,130 +277,6 @@ pub fn run_all(
             r
         })
         .collect()
-}
-
-/// Writes `runs.csv`, `plans.csv`, `comparison.json` and `comparison.csv` into `dir`.
-pub fn write(
-    dir: &Path,
-    meta: serde_json::Value,
-    results: &[RunResult],
-    plans: &[PlanRow],
-    comparison: &[ScenarioComparison],
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in results {
-        w.serialize(r)?;
-    }
-    write_atomic(
-        &dir.join("runs.csv"),
-        &w.into_inner().context("flushing CSV")?,
-    )?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for p in plans {
-        w.serialize(p)?;
-    }
-    write_atomic(
-        &dir.join("plans.csv"),
-        &w.into_inner().context("flushing CSV")?,
-    )?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "scenario",
-        "policy",
-        "runs",
-        "slo_violation_minutes",
-        "slo_ci_low",
-        "slo_ci_high",
-        "slo_vs_reference",
-        "slo_vs_reference_ci_low",
-        "slo_vs_reference_ci_high",
-        "p99_latency_ms",
-        "migrations",
-        "drops",
-        "max_mean_load_ratio",
-        "oracle_gap_closed",
-    ])?;
-    for sc in comparison {
-        for r in &sc.policies {
-            let d = r.vs_reference.as_ref();
-            let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.6}"));
-            w.write_record([
-                sc.scenario.clone(),
-                r.policy.clone(),
-                r.runs.to_string(),
-                format!("{:.6}", r.slo_violation_minutes),
-                format!("{:.6}", r.slo.ci_low),
-                format!("{:.6}", r.slo.ci_high),
-                opt(d.map(|d| d.slo_violation_minutes.mean)),
-                opt(d.map(|d| d.slo_violation_minutes.ci_low)),
-                opt(d.map(|d| d.slo_violation_minutes.ci_high)),
-                format!("{:.6}", r.p99_latency_ms),
-                format!("{:.6}", r.migrations),
-                format!("{:.6}", r.drops),
-                format!("{:.6}", r.max_mean_load_ratio),
-                opt(sc.oracle_gap_closed),
-            ])?;
-        }
-    }
-    write_atomic(
-        &dir.join("comparison.csv"),
-        &w.into_inner().context("flushing CSV")?,
-    )?;
-    let body = serde_json::json!({
-        "meta": meta,
-        "scenarios": comparison,
-    });
-    write_atomic(
-        &dir.join("comparison.json"),
-        &serde_json::to_vec_pretty(&body)?,
-    )?;
-    Ok(())
-}
-
-/// Quantiles written to `latency.csv`.
-pub const LATENCY_QUANTILES: [f64; 30] = [
-    0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75,
-    0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
-];
-
-/// One (scenario, policy)'s completion latency over all its runs.
-#[derive(Clone, Debug)]
-pub struct PolicyLatency {
-    /// Scenario.
-    pub scenario: String,
-    /// Policy.
-    pub policy: String,
-    /// The runs' latency histograms, merged.
-    pub latency: Histogram,
-}
-
-/// Writes `latency.csv`: per scenario and policy (all runs merged), completion latency at each
-/// of [`LATENCY_QUANTILES`].
-pub fn write_latency(dir: &Path, merged: &[PolicyLatency]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["scenario", "policy", "quantile", "latency_ms"])?;
-    for PolicyLatency {
-        scenario,
-        policy,
-        latency: h,
-    } in merged
-    {
-        for q in LATENCY_QUANTILES {
-            if let Some(d) = h.quantile(q) {
-                w.write_record([
-                    scenario.clone(),
-                    policy.clone(),
-                    format!("{q}"),
-                    format!("{:.6}", d.as_millis_f64()),
-                ])?;
-            }
-        }
-    }
-    write_atomic(
-        &dir.join("latency.csv"),
-        &w.into_inner().context("flushing CSV")?,
-    )
 }
 
 /// Checks policy names against the known ones.
