@@ -289,22 +289,6 @@ impl PlanReport {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn report_ends_with_rate_then_checksum() {
-        let config = PholdConfig::new(10, 2, 1).unwrap();
-        let report = phold(config, 1_000, 2, true).unwrap();
-        let text = report.render();
-        let last: Vec<&str> = text.lines().rev().take(2).collect();
-        assert!(last[1].starts_with("events_per_sec="), "{text}");
-        assert!(last[0].starts_with("checksum="), "{text}");
-        assert_eq!(last[0].len(), "checksum=".len() + 16);
-    }
-}
-
 /// What one `bench cluster` invocation measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterReport {
@@ -466,12 +450,7 @@ fn balance(
             .map(|r| r.cumulative)
             .unwrap_or_default()
     };
-    let failovers = c.topology().shard_ids().map(|s| last(s).failovers).sum();
-    let degraded = c
-        .topology()
-        .shard_ids()
-        .map(|s| last(s).degraded_routes)
-        .sum();
+    let (failovers, degraded) = crate::report::summary::fallback_routes(c, last);
     Ok((ratio, failovers, degraded))
 }
 
@@ -517,5 +496,21 @@ impl ClusterReport {
         }
         out += &format!("invocations_per_sec={:.0}\n", self.invocations_per_sec);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_ends_with_rate_then_checksum() {
+        let config = PholdConfig::new(10, 2, 1).unwrap();
+        let report = phold(config, 1_000, 2, true).unwrap();
+        let text = report.render();
+        let last: Vec<&str> = text.lines().rev().take(2).collect();
+        assert!(last[1].starts_with("events_per_sec="), "{text}");
+        assert!(last[0].starts_with("checksum="), "{text}");
+        assert_eq!(last[0].len(), "checksum=".len() + 16);
     }
 }

@@ -7,16 +7,16 @@
 //!
 //! ```text
 //! cli/        the clap argument structs (their doc comments are the help text)
-//! commands/   one module per command: the handler and the function it calls
-//! scenario    scenario files: the TOML schema, checked and built into a ClusterConfig
-//! run         one run of a scenario and its result files
-//! compare     policy comparison runs and their result files
-//! forecast    forecasting rows, model files, the dataset and forecast CSVs
-//! report      what the results say: run summary, comparison table, statistics
+//! commands/   one module per command: the handler and the library function it calls
+//! scenario/   scenario files: the TOML schema, names resolved, built into a ClusterConfig
+//! run/        one run of a scenario, and its result files
+//! compare/    the runs of a policy comparison, and its result files
+//! forecast/   forecasting rows, model files, the dataset and forecast.csv
+//! report/     what results say: run summary, comparison table, statistics
 //! bench       wall-clock benchmarks
-//! plot        result files read back into charts
-//! charts      the charts themselves (plotters)
-//! io          atomic writes, CSV tables, durations
+//! plot        result files read back (through their row types) into charts
+//! charts/     the charts themselves (plotters), one file per chart
+//! io/         atomic writes, CSV tables and their number formats, durations
 //! ```
 
 pub mod bench;

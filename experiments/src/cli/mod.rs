@@ -1,8 +1,9 @@
 //! The command line as clap parses it: one argument struct per command, grouped by family.
 //!
-//! The doc comments on these types and their fields *are* the help text (`shardsim --help`,
-//! `shardsim help run`), so they say what a user needs, and the items that would otherwise need
-//! a doc comment of their own carry none: clap would print it. A command's handler in
+//! The doc comments on the fields and on the variants of [`Command`] *are* the help text
+//! (`shardsim --help`, `shardsim help run`), so they say what a user needs. The argument types
+//! themselves carry none, because clap reads a doc comment there as help text too; so that the
+//! help has one source, `missing_docs` is allowed in this module. A command's handler in
 //! [`crate::commands`] turns its arguments into the plain options of a library function.
 #![allow(missing_docs)]
 

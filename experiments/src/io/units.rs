@@ -1,4 +1,5 @@
-//! Durations as people write them: `250ms`, `90s`, `15m`, `2h`, `1d`.
+//! Durations as people write them (`250ms`, `90s`, `15m`, `2h`, `1d`), read from flags and
+//! scenario files and written back into manifests and reports.
 
 use std::fmt;
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use shardsim_sim::SimTime;
-use shardsim_sim::cluster::{Cluster, DropReason, FailReason, FunctionId, Histogram, ShardId};
+use shardsim_sim::cluster::{
+    Cluster, DropReason, FailReason, FunctionId, Histogram, ShardCounters, ShardId,
+};
 
 use crate::io::units::{duration_arg, ms, round6};
 use crate::run::{Finished, RunSpec};
@@ -119,12 +121,7 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
             rows[n.min(rows.len()) - 1].cumulative
         }
     };
-    let failovers = c.topology().shard_ids().map(|s| last(s).failovers).sum();
-    let degraded = c
-        .topology()
-        .shard_ids()
-        .map(|s| last(s).degraded_routes)
-        .sum();
+    let (failovers, degraded) = fallback_routes(c, last);
     let validation = validate(c, n);
     let (bottlenecks, recommendations) = diagnose(c, n, done.max_mean_load_ratio, &validation);
     let end = SimTime::ZERO + spec.duration;
@@ -181,6 +178,22 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
         bottlenecks,
         recommendations,
     }
+}
+
+/// Failovers and degraded routes over all shards, from each shard's counters as `counters`
+/// reads them.
+pub fn fallback_routes(c: &Cluster, counters: impl Fn(ShardId) -> ShardCounters) -> (u64, u64) {
+    let failovers = c
+        .topology()
+        .shard_ids()
+        .map(|s| counters(s).failovers)
+        .sum();
+    let degraded = c
+        .topology()
+        .shard_ids()
+        .map(|s| counters(s).degraded_routes)
+        .sum();
+    (failovers, degraded)
 }
 
 /// Shards that host the same set of functions form a pool; within a pool, work should follow

@@ -12,7 +12,7 @@ use shardsim_sim::{SimDuration, SimTime};
 use super::{Finished, RunSpec};
 use crate::io::csv::{Empty, csv_bytes, fixed6, fixed6_or_empty, flag};
 use crate::io::units::{duration_arg, ms};
-use crate::io::write_atomic;
+use crate::io::{file_name, write_atomic};
 use crate::report::summary::Summary;
 
 /// The manifest: enough to reproduce the run, nothing machine-specific.
@@ -70,10 +70,7 @@ fn manifest(spec: &RunSpec) -> Manifest<'_> {
     let source = if spec.scenario.origin.starts_with("<built-in") {
         "built-in".to_owned()
     } else {
-        Path::new(&spec.scenario.origin).file_name().map_or_else(
-            || spec.scenario.origin.clone(),
-            |f| f.to_string_lossy().into_owned(),
-        )
+        file_name(Path::new(&spec.scenario.origin)).unwrap_or_else(|| spec.scenario.origin.clone())
     };
     let scenario_arg = if source == "built-in" {
         spec.scenario.name.clone()
