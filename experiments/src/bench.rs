@@ -6,6 +6,8 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 use shardsim_sim::phold::{self, Phold, PholdConfig};
 
+use crate::report::stats::median;
+
 /// What one `bench phold` invocation measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct PholdReport {
@@ -106,17 +108,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 fn rate(events: u64, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64().max(1e-9)
-}
-
-/// The median of `values` (mean of the middle two for an even count).
-pub fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 /// Peak resident set size from `/proc/self/status` (Linux); `None` elsewhere.
@@ -298,28 +289,6 @@ impl PlanReport {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
-    }
-
-    #[test]
-    fn report_ends_with_rate_then_checksum() {
-        let config = PholdConfig::new(10, 2, 1).unwrap();
-        let report = phold(config, 1_000, 2, true).unwrap();
-        let text = report.render();
-        let last: Vec<&str> = text.lines().rev().take(2).collect();
-        assert!(last[1].starts_with("events_per_sec="), "{text}");
-        assert!(last[0].starts_with("checksum="), "{text}");
-        assert_eq!(last[0].len(), "checksum=".len() + 16);
-    }
-}
-
 /// What one `bench cluster` invocation measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterReport {
@@ -416,26 +385,7 @@ pub fn cluster(
             let events = sim.handled();
             Ok((sim.model().assert_conservation(), events))
         });
-        // Outside the timed section: close the metrics to read the balance figure.
-        let mut sim = Cluster::simulation(shape.config(), seed, policy.clone())?;
-        sim.run_to_completion();
-        let end = sim.now();
-        sim.model_mut().close_metrics(end);
-        ratio = sim.model().max_mean_load_ratio();
-        let c = sim.model();
-        let last = |s| {
-            c.shard_series(s)
-                .rows()
-                .last()
-                .map(|r| r.cumulative)
-                .unwrap_or_default()
-        };
-        failovers = c.topology().shard_ids().map(|s| last(s).failovers).sum();
-        degraded = c
-            .topology()
-            .shard_ids()
-            .map(|s| last(s).degraded_routes)
-            .sum();
+        (ratio, failovers, degraded) = balance(&shape, seed, policy.clone())?;
         let (books, events) = result?;
         match &outcome {
             None => outcome = Some((books, events)),
@@ -476,6 +426,32 @@ pub fn cluster(
         degraded_routes: degraded,
         peak_rss_mib: peak_rss_mib(),
     })
+}
+
+/// The balance figures of one run, measured outside the timed section: the metrics are closed
+/// to read the max/mean load ratio, failovers and degraded routes.
+fn balance(
+    shape: &shardsim_sim::cluster::preset::SyntheticCluster,
+    seed: u64,
+    policy: std::sync::Arc<dyn shardsim_sim::cluster::RoutingPolicy>,
+) -> Result<(f64, u64, u64)> {
+    use shardsim_sim::cluster::Cluster;
+
+    let mut sim = Cluster::simulation(shape.config(), seed, policy)?;
+    sim.run_to_completion();
+    let end = sim.now();
+    sim.model_mut().close_metrics(end);
+    let ratio = sim.model().max_mean_load_ratio();
+    let c = sim.model();
+    let last = |s| {
+        c.shard_series(s)
+            .rows()
+            .last()
+            .map(|r| r.cumulative)
+            .unwrap_or_default()
+    };
+    let (failovers, degraded) = crate::report::summary::fallback_routes(c, last);
+    Ok((ratio, failovers, degraded))
 }
 
 impl ClusterReport {
@@ -520,5 +496,21 @@ impl ClusterReport {
         }
         out += &format!("invocations_per_sec={:.0}\n", self.invocations_per_sec);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_ends_with_rate_then_checksum() {
+        let config = PholdConfig::new(10, 2, 1).unwrap();
+        let report = phold(config, 1_000, 2, true).unwrap();
+        let text = report.render();
+        let last: Vec<&str> = text.lines().rev().take(2).collect();
+        assert!(last[1].starts_with("events_per_sec="), "{text}");
+        assert!(last[0].starts_with("checksum="), "{text}");
+        assert_eq!(last[0].len(), "checksum=".len() + 16);
     }
 }

@@ -1,17 +1,8 @@
 //! The `shardsim` binary as a user meets it.
 
-use std::process::{Command, Output};
+mod common;
 
-fn shardsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shardsim"))
-        .args(args)
-        .output()
-        .expect("the shardsim binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{shardsim, text};
 
 #[test]
 fn help_lists_the_subcommands() {

@@ -1,46 +1,14 @@
 //! `shardsim compare`: paired runs, the comparison files, thread-count independence, errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn shardsim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shardsim"));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the shardsim binary runs")
-}
+use std::process::Output;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surge.toml")
-}
-
-/// Every file under `dir` (one level of subdirectories: the charts), by relative name.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if e.path().is_dir() {
-            for (inner, bytes) in files(&e.path()) {
-                v.push((format!("{name}/{inner}"), bytes));
-            }
-        } else {
-            v.push((name, std::fs::read(e.path()).unwrap()));
-        }
-    }
-    v.sort();
-    v
-}
+use common::{files, fixture, shardsim_env, text};
 
 fn compare(extra: &[&str], env: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = fixture();
+    let fixture = fixture("surge.toml");
     let mut args = vec![
         "compare",
         fixture.to_str().unwrap(),
@@ -48,7 +16,7 @@ fn compare(extra: &[&str], env: &[(&str, &str)]) -> (Output, tempfile::TempDir) 
         dir.path().to_str().unwrap(),
     ];
     args.extend(extra);
-    (shardsim(&args, env), dir)
+    (shardsim_env(&args, env), dir)
 }
 
 #[test]

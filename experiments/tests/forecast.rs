@@ -1,19 +1,10 @@
 //! `shardsim dataset | train | evaluate` as a user runs them, on a small scenario.
 
-use std::process::{Command, Output};
+mod common;
 
-fn shardsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shardsim"))
-        .args(args)
-        .output()
-        .expect("the shardsim binary runs")
-}
+use std::process::Output;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-const FIXTURE: &str = include_str!("fixtures/small.toml");
+use common::{SMALL as FIXTURE, shardsim, text};
 
 /// The fixture lengthened to 3 hours (enough rows to train on), written into `dir`.
 fn three_hour_scenario(dir: &std::path::Path) -> String {
@@ -228,38 +219,30 @@ fn evaluate_accepts_an_external_series() {
     }
     let file = dir.path().join("trace.csv");
     std::fs::write(&file, series).unwrap();
-    let out = shardsim(&[
-        "evaluate",
-        "--model",
-        model.to_str().unwrap(),
-        "--series",
-        file.to_str().unwrap(),
-        "--column",
-        "cpu",
-        "--interval",
-        "5m",
-        "--out",
-        dir.path().join("series").to_str().unwrap(),
-    ]);
+    let out_dir = dir.path().join("series");
+    let on_column = |column: &str| {
+        shardsim(&[
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            "--series",
+            file.to_str().unwrap(),
+            "--column",
+            column,
+            "--interval",
+            "5m",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+    };
+    let out = on_column("cpu");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("univariate model trained on the first"),
         "{stdout}"
     );
-    let wrong = shardsim(&[
-        "evaluate",
-        "--model",
-        model.to_str().unwrap(),
-        "--series",
-        file.to_str().unwrap(),
-        "--column",
-        "mem",
-        "--interval",
-        "5m",
-        "--out",
-        dir.path().join("series").to_str().unwrap(),
-    ]);
+    let wrong = on_column("mem");
     assert!(
         text(&wrong.stderr).contains("no column `mem`; columns: time, cpu"),
         "{}",

@@ -1,27 +1,15 @@
 //! Scenario files and `shardsim run`: every built-in validates and runs, broken files give their
 //! specific error (file, line, field, what is allowed), and the same seed gives the same bytes.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn shardsim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shardsim"));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the shardsim binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-const FIXTURE: &str = include_str!("fixtures/small.toml");
+use common::{SMALL as FIXTURE, files, shardsim, shardsim_env, text};
 
 #[test]
 fn scenarios_lists_the_five_built_ins() {
-    let out = shardsim(&["scenarios"], &[]);
+    let out = shardsim(&["scenarios"]);
     assert!(out.status.success());
     let listing = text(&out.stdout);
     for name in [
@@ -50,7 +38,7 @@ fn every_built_in_validates_at_full_size() {
         "whale_activity",
         "protocol_launch",
     ] {
-        let out = shardsim(&["validate", name], &[]);
+        let out = shardsim(&["validate", name]);
         let msg = text(&out.stdout);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         assert!(msg.contains("24.0 h simulated"), "{msg}");
@@ -78,18 +66,15 @@ fn every_built_in_runs_shortened_and_balances_its_books() {
         "protocol_launch",
     ] {
         let out_dir = dir.path().join(name);
-        let out = shardsim(
-            &[
-                "run",
-                name,
-                "--duration",
-                "15m",
-                "--quiet",
-                "--out",
-                out_dir.to_str().unwrap(),
-            ],
-            &[],
-        );
+        let out = shardsim(&[
+            "run",
+            name,
+            "--duration",
+            "15m",
+            "--quiet",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         let summary: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
@@ -131,25 +116,10 @@ fn run_files(args: &[&str], env: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
     let mut full: Vec<&str> = args.to_vec();
     let out = dir.path().join("out");
     full.extend(["--quiet", "--out", out.to_str().unwrap()]);
-    let result = shardsim(&full, env);
+    let result = shardsim_env(&full, env);
     assert!(result.status.success(), "{}", text(&result.stderr));
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(&out).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if e.path().is_dir() {
-            // The charts: compared like the other files.
-            for c in std::fs::read_dir(e.path()).unwrap() {
-                let c = c.unwrap();
-                let inner = c.file_name().to_string_lossy().into_owned();
-                files.push((format!("{name}/{inner}"), std::fs::read(c.path()).unwrap()));
-            }
-        } else {
-            files.push((name, std::fs::read(e.path()).unwrap()));
-        }
-    }
-    files.sort();
-    files
+    // The charts are compared like the other files.
+    files(&out)
 }
 
 #[test]
@@ -202,7 +172,7 @@ fn the_fixture_validates_and_its_crash_shows_in_the_results() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("small.toml");
     std::fs::write(&file, FIXTURE).unwrap();
-    let out = shardsim(&["validate", file.to_str().unwrap()], &[]);
+    let out = shardsim(&["validate", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let files = run_files(
         &["run", file.to_str().unwrap(), "--routing", "power-of-two"],
@@ -256,7 +226,7 @@ fn broken(from: &str, to: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("broken.toml");
     std::fs::write(&file, FIXTURE.replacen(from, to, 1)).unwrap();
-    let out = shardsim(&["validate", file.to_str().unwrap()], &[]);
+    let out = shardsim(&["validate", file.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -341,7 +311,7 @@ fn broken_scenarios_each_give_their_specific_error() {
 
 #[test]
 fn a_missing_file_names_the_built_ins() {
-    let out = shardsim(&["run", "no/such/file.toml"], &[]);
+    let out = shardsim(&["run", "no/such/file.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(

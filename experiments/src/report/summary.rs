@@ -1,104 +1,16 @@
-//! `shardsim run`: one scenario, one seed, one routing policy; results written atomically.
-//!
-//! ```text
-//! DIR/manifest.json          what ran: scenario name and hash, seed, routing, version, command
-//! DIR/summary.json           totals, latency, balance, validator, bottlenecks, recommendations
-//! DIR/shard_metrics.csv      one row per shard per metrics interval
-//! DIR/function_summary.csv   one row per function
-//! DIR/migrations.csv         one row per migration
-//! DIR/faults.csv             one row per fault start or end
-//! ```
-//!
-//! No file holds a wall-clock time or an absolute path, so the same seed gives the same bytes.
+//! What a run says about itself: `summary.json` (totals, latency, the load-distribution
+//! check, bottlenecks and recommendations) and the short report `shardsim run` prints.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use serde::Serialize;
+use shardsim_sim::SimTime;
 use shardsim_sim::cluster::{
-    Cluster, DropReason, FailReason, FunctionId, Histogram, ShardId, policy_by_name,
+    Cluster, DropReason, FailReason, FunctionId, Histogram, ShardCounters, ShardId,
 };
-use shardsim_sim::{SimDuration, SimTime, Simulation};
 
-use crate::output::write_atomic;
-use crate::scenario::Scenario;
-
-/// What to run.
-#[derive(Debug, Clone)]
-pub struct RunSpec {
-    /// The checked scenario.
-    pub scenario: Scenario,
-    /// Master seed.
-    pub seed: u64,
-    /// Routing policy name.
-    pub routing: String,
-    /// Simulated duration (sources emit for this long, then in-flight work drains).
-    pub duration: SimDuration,
-    /// Migration policy name (`static`: none).
-    pub migration: String,
-    /// The forecaster for `predictive`, and the file it came from.
-    pub model: Option<(std::sync::Arc<shardsim_model::ForecastModel>, String)>,
-}
-
-/// A finished run: the simulation (drained) and how many metric intervals the arrival window
-/// covered.
-pub struct Finished {
-    /// The simulation after the drain.
-    pub sim: Simulation<Cluster>,
-    /// Closed metric intervals inside the arrival window.
-    pub intervals: usize,
-    /// Max/mean shard load ratio over those intervals.
-    pub max_mean_load_ratio: f64,
-}
-
-/// Runs the scenario, calling `progress(simulated seconds done)` as it goes.
-pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finished> {
-    let policy = policy_by_name(&spec.routing)?;
-    let config = spec.scenario.config(Some(spec.duration));
-    let mut sim = Cluster::simulation(config, spec.seed, policy)
-        .with_context(|| format!("building scenario {}", spec.scenario.name))?;
-    let end = SimTime::ZERO + spec.duration;
-    let step = SimDuration::from_mins(1);
-    let migration = shardsim_optimizer::policy_by_name(&spec.migration).with_context(|| {
-        format!(
-            "unknown migration policy `{}`: allowed are {}",
-            spec.migration,
-            shardsim_optimizer::MIGRATION_POLICIES.join(", ")
-        )
-    })?;
-    let forecaster = match (spec.migration.as_str(), &spec.model) {
-        ("oracle", _) => shardsim_optimizer::Forecaster::Oracle,
-        (_, Some((m, _))) => shardsim_optimizer::Forecaster::Model(m),
-        (_, None) => shardsim_optimizer::Forecaster::Persistence,
-    };
-    let mut driver = shardsim_optimizer::Driver::new(
-        &sim,
-        migration.as_ref(),
-        forecaster,
-        shardsim_optimizer::DriveConfig {
-            score_plans: false,
-            ..Default::default()
-        },
-    );
-    while sim.now() < end {
-        let next = (sim.now() + step).min(end);
-        driver.run_until(&mut sim, next);
-        progress(sim.now().as_nanos() / 1_000_000_000);
-    }
-    drop(driver);
-    sim.model_mut().close_metrics(end);
-    let max_mean_load_ratio = sim.model().max_mean_load_ratio();
-    let intervals = (spec.duration.as_nanos() / spec.scenario.metrics_interval.as_nanos()) as usize;
-    // Drain: sources have stopped; let everything in flight end, then check the books.
-    sim.run_to_completion();
-    sim.model().assert_conservation();
-    Ok(Finished {
-        sim,
-        intervals,
-        max_mean_load_ratio,
-    })
-}
+use crate::io::units::{duration_arg, ms, round6};
+use crate::run::{Finished, RunSpec};
 
 /// One shard's place in the load distribution.
 #[derive(Debug, Clone, Serialize)]
@@ -185,15 +97,6 @@ pub struct Summary {
     pub recommendations: Vec<String>,
 }
 
-fn ms(d: Option<SimDuration>) -> f64 {
-    d.map_or(0.0, |d| round(d.as_millis_f64()))
-}
-
-/// Six decimals: enough for every figure, and short files.
-fn round(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// Builds the summary of a finished run.
 pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
     let c = done.sim.model();
@@ -218,12 +121,7 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
             rows[n.min(rows.len()) - 1].cumulative
         }
     };
-    let failovers = c.topology().shard_ids().map(|s| last(s).failovers).sum();
-    let degraded = c
-        .topology()
-        .shard_ids()
-        .map(|s| last(s).degraded_routes)
-        .sum();
+    let (failovers, degraded) = fallback_routes(c, last);
     let validation = validate(c, n);
     let (bottlenecks, recommendations) = diagnose(c, n, done.max_mean_load_ratio, &validation);
     let end = SimTime::ZERO + spec.duration;
@@ -249,11 +147,11 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
         failed: books.failed_total(),
         dropped: books.dropped_total(),
         slo_violations: books.timed_out,
-        success_rate: round(books.completed as f64 / books.generated.max(1) as f64),
-        mean_latency_ms: round(mean_ms),
+        success_rate: round6(books.completed as f64 / books.generated.max(1) as f64),
+        mean_latency_ms: round6(mean_ms),
         p50_latency_ms: ms(latency.quantile(0.5)),
         p99_latency_ms: ms(latency.quantile(0.99)),
-        max_mean_load_ratio: round(done.max_mean_load_ratio),
+        max_mean_load_ratio: round6(done.max_mean_load_ratio),
         failed_by_reason: BTreeMap::from([
             (
                 "shard_crashed",
@@ -275,11 +173,27 @@ pub fn summarise(spec: &RunSpec, done: &Finished) -> Summary {
         migrations: c.migrations().len(),
         failovers,
         degraded_routes: degraded,
-        volatile_share: round(volatile_secs / spec.duration.as_secs_f64()),
+        volatile_share: round6(volatile_secs / spec.duration.as_secs_f64()),
         validation,
         bottlenecks,
         recommendations,
     }
+}
+
+/// Failovers and degraded routes over all shards, from each shard's counters as `counters`
+/// reads them.
+pub fn fallback_routes(c: &Cluster, counters: impl Fn(ShardId) -> ShardCounters) -> (u64, u64) {
+    let failovers = c
+        .topology()
+        .shard_ids()
+        .map(|s| counters(s).failovers)
+        .sum();
+    let degraded = c
+        .topology()
+        .shard_ids()
+        .map(|s| counters(s).degraded_routes)
+        .sum();
+    (failovers, degraded)
 }
 
 /// Shards that host the same set of functions form a pool; within a pool, work should follow
@@ -325,9 +239,9 @@ fn validate(c: &Cluster, intervals: usize) -> Validation {
             total += expected * pool_work;
             shards.push(ShardShare {
                 shard: c.topology().shards[s.index()].name.clone(),
-                share: round(share),
-                expected_share: round(expected),
-                deviation: round(deviation),
+                share: round6(share),
+                expected_share: round6(expected),
+                deviation: round6(deviation),
                 status: if deviation.abs() > 0.5 {
                     "critical"
                 } else if deviation.abs() > 0.2 {
@@ -340,7 +254,7 @@ fn validate(c: &Cluster, intervals: usize) -> Validation {
     }
     let critical = shards.iter().filter(|s| s.status == "critical").count();
     Validation {
-        distribution_score: round((1.0 - weighted / total.max(1.0)).max(0.0)),
+        distribution_score: round6((1.0 - weighted / total.max(1.0)).max(0.0)),
         warnings: shards.iter().filter(|s| s.status == "warning").count(),
         critical,
         hot_spots: shards
@@ -449,298 +363,6 @@ fn diagnose(
     (bottlenecks, recommendations)
 }
 
-/// The manifest: enough to reproduce the run, nothing machine-specific.
-#[derive(Debug, Serialize)]
-struct Manifest<'a> {
-    shardsim_version: &'static str,
-    scenario: &'a str,
-    scenario_source: String,
-    scenario_hash: String,
-    seed: u64,
-    routing: &'a str,
-    migration_policy: &'a str,
-    model: Option<&'a str>,
-    duration_secs: f64,
-    metrics_interval_secs: f64,
-    command: String,
-}
-
-fn duration_arg(d: SimDuration) -> String {
-    let s = d.as_nanos() / 1_000_000_000;
-    if !d.as_nanos().is_multiple_of(1_000_000_000) {
-        format!("{}ms", d.as_nanos() / 1_000_000)
-    } else if s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)?;
-    for r in rows {
-        w.write_record(&r)?;
-    }
-    w.into_inner().context("flushing CSV")
-}
-
-fn f6(x: f64) -> String {
-    format!("{:.6}", x)
-}
-
-/// Writes every result file into `dir`, each atomically.
-pub fn write_results(
-    dir: &Path,
-    spec: &RunSpec,
-    done: &Finished,
-    summary: &Summary,
-) -> Result<Vec<PathBuf>> {
-    let c = done.sim.model();
-    let mut written = Vec::new();
-    let mut put = |name: &str, bytes: Vec<u8>| -> Result<()> {
-        let path = dir.join(name);
-        write_atomic(&path, &bytes)?;
-        written.push(path);
-        Ok(())
-    };
-    let source = if spec.scenario.origin.starts_with("<built-in") {
-        "built-in".to_owned()
-    } else {
-        Path::new(&spec.scenario.origin).file_name().map_or_else(
-            || spec.scenario.origin.clone(),
-            |f| f.to_string_lossy().into_owned(),
-        )
-    };
-    let scenario_arg = if source == "built-in" {
-        spec.scenario.name.clone()
-    } else {
-        source.clone()
-    };
-    let manifest = Manifest {
-        shardsim_version: env!("CARGO_PKG_VERSION"),
-        scenario: &spec.scenario.name,
-        scenario_source: source,
-        scenario_hash: format!("{:016x}", spec.scenario.hash),
-        seed: spec.seed,
-        routing: &spec.routing,
-        migration_policy: &spec.migration,
-        model: spec.model.as_ref().map(|(_, name)| name.as_str()),
-        duration_secs: spec.duration.as_secs_f64(),
-        metrics_interval_secs: spec.scenario.metrics_interval.as_secs_f64(),
-        command: format!(
-            "shardsim run {scenario_arg} --seed {} --routing {} --duration {} --policy {}{}",
-            spec.seed,
-            spec.routing,
-            duration_arg(spec.duration),
-            spec.migration,
-            spec.model
-                .as_ref()
-                .map_or_else(String::new, |(_, name)| format!(" --model {name}"))
-        ),
-    };
-    put("manifest.json", serde_json::to_vec_pretty(&manifest)?)?;
-    put("summary.json", serde_json::to_vec_pretty(summary)?)?;
-
-    let interval = spec.scenario.metrics_interval;
-    let topo = c.topology();
-    let mut rows = Vec::new();
-    for i in 0..done.intervals {
-        let start = SimTime::ZERO + SimDuration::from_nanos(interval.as_nanos() * i as u64);
-        let volatile = c.regime().is_volatile(start);
-        for s in topo.shard_ids() {
-            let series = c.shard_series(s);
-            if i >= series.rows().len() {
-                continue;
-            }
-            let st = series.interval_stats(i);
-            let row = series.rows()[i];
-            let spec_s = &topo.shards[s.index()];
-            rows.push(vec![
-                i.to_string(),
-                f6(start.as_secs_f64()),
-                spec_s.name.clone(),
-                topo.regions[spec_s.region.index()].name.clone(),
-                f6(st.offered_load),
-                f6(st.utilisation),
-                f6(st.mean_load),
-                st.arrivals.to_string(),
-                st.completed.to_string(),
-                st.timed_out.to_string(),
-                st.failed.to_string(),
-                st.dropped.to_string(),
-                f6(st.throughput_per_sec),
-                st.queue_depth.to_string(),
-                st.memory_used_mb.to_string(),
-                f6(st.error_rate),
-                f6(ms(st.p50)),
-                f6(ms(st.p99)),
-                f6(st.overall_load),
-                u8::from(row.healthy).to_string(),
-                u8::from(volatile).to_string(),
-            ]);
-        }
-    }
-    put(
-        "shard_metrics.csv",
-        csv_bytes(
-            &[
-                "interval",
-                "start_s",
-                "shard",
-                "region",
-                "offered_load",
-                "utilisation",
-                "mean_load",
-                "arrivals",
-                "completed",
-                "timed_out",
-                "failed",
-                "dropped",
-                "throughput_per_s",
-                "queue_depth",
-                "memory_used_mb",
-                "error_rate",
-                "p50_ms",
-                "p99_ms",
-                "overall_load",
-                "healthy",
-                "volatile",
-            ],
-            rows.into_iter(),
-        )?,
-    )?;
-
-    let functions = c.function_metrics().iter().enumerate().map(|(i, m)| {
-        let f = c.function(FunctionId(i as u32));
-        let (busiest, count) = m
-            .completed_by_shard
-            .iter()
-            .enumerate()
-            .max_by_key(|&(s, n)| (*n, std::cmp::Reverse(s)))
-            .map_or((String::new(), 0), |(s, n)| {
-                (topo.shards[s].name.clone(), *n)
-            });
-        let mean = if m.completed == 0 {
-            0.0
-        } else {
-            m.latency_sum_ns as f64 / m.completed as f64 / 1e6
-        };
-        vec![
-            f.spec.name.clone(),
-            spec.scenario
-                .event_types
-                .name(u32::from(f.spec.handles.0))
-                .to_owned(),
-            m.invocations.to_string(),
-            m.completed.to_string(),
-            m.timed_out.to_string(),
-            m.failed.to_string(),
-            m.dropped.to_string(),
-            f6(m.completed as f64 / m.invocations.max(1) as f64),
-            f6(mean),
-            f6(ms(m.latency.quantile(0.5))),
-            f6(ms(m.latency.quantile(0.99))),
-            busiest,
-            f6(count as f64 / m.completed.max(1) as f64),
-        ]
-    });
-    put(
-        "function_summary.csv",
-        csv_bytes(
-            &[
-                "function",
-                "handles",
-                "invocations",
-                "completed",
-                "timed_out",
-                "failed",
-                "dropped",
-                "success_rate",
-                "mean_ms",
-                "p50_ms",
-                "p99_ms",
-                "busiest_shard",
-                "busiest_share",
-            ],
-            functions,
-        )?,
-    )?;
-
-    let interval_s = c.metrics_interval().as_secs_f64();
-    let function_intervals = c.function_metrics().iter().enumerate().flat_map(|(f, m)| {
-        let name = c.functions()[f].spec.name.clone();
-        m.ends.iter().enumerate().map(move |(i, e)| {
-            let ended = e.in_time + e.missed;
-            vec![
-                i.to_string(),
-                f6(i as f64 * interval_s),
-                name.clone(),
-                e.in_time.to_string(),
-                e.missed.to_string(),
-                u8::from(f64::from(e.missed) > 0.01 * f64::from(ended)).to_string(),
-            ]
-        })
-    });
-    put(
-        "function_metrics.csv",
-        csv_bytes(
-            &[
-                "interval",
-                "start_s",
-                "function",
-                "in_time",
-                "missed",
-                "slo_violated",
-            ],
-            function_intervals,
-        )?,
-    )?;
-
-    let migrations = c.migrations().into_iter().map(|m| {
-        vec![
-            f6(m.start.as_secs_f64()),
-            if m.ready == SimTime::MAX {
-                String::new()
-            } else {
-                f6(m.ready.as_secs_f64())
-            },
-            m.kind.name().to_owned(),
-            c.function(m.function).spec.name.clone(),
-            topo.shards[m.from.index()].name.clone(),
-            topo.shards[m.to.index()].name.clone(),
-            m.reason,
-            f6(m.cost_slot_secs),
-            u8::from(m.completed).to_string(),
-        ]
-    });
-    put(
-        "migrations.csv",
-        csv_bytes(
-            &[
-                "start_s",
-                "ready_s",
-                "kind",
-                "function",
-                "from",
-                "to",
-                "reason",
-                "cost_slot_secs",
-                "completed",
-            ],
-            migrations,
-        )?,
-    )?;
-    let faults = c
-        .fault_log()
-        .iter()
-        .map(|f| vec![f6(f.at.as_secs_f64()), f.description.clone()]);
-    put("faults.csv", csv_bytes(&["at_s", "event"], faults)?)?;
-    Ok(written)
-}
-
 /// The short human report (the seeds' LoadTestResult).
 pub fn render(summary: &Summary, shards: usize) -> String {
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
@@ -749,7 +371,9 @@ pub fn render(summary: &Summary, shards: usize) -> String {
         summary.scenario,
         summary.seed,
         summary.routing,
-        duration_arg(SimDuration::from_secs_f64(summary.duration_secs)),
+        duration_arg(shardsim_sim::SimDuration::from_secs_f64(
+            summary.duration_secs
+        )),
         shards
     );
     out += &format!(
@@ -815,18 +439,17 @@ fn list_or_none(v: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::simulate;
+    use crate::scenario::Scenario;
 
-    const FIXTURE: &str = include_str!("../tests/fixtures/small.toml");
+    const FIXTURE: &str = include_str!("../../tests/fixtures/small.toml");
 
     fn run(text: &str, routing: &str) -> Summary {
         let scenario = Scenario::parse(text, "small.toml").expect("valid fixture");
         let spec = RunSpec {
-            duration: scenario.duration,
             seed: 4,
             routing: routing.to_owned(),
-            migration: "static".to_owned(),
-            model: None,
-            scenario,
+            ..RunSpec::new(scenario)
         };
         let done = simulate(&spec, |_| {}).unwrap();
         summarise(&spec, &done)

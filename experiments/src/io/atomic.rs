@@ -1,4 +1,4 @@
-//! Writing results: atomically, so a crash never leaves half a file.
+//! Writing results atomically, so that a crash never leaves half a file.
 
 use std::fs;
 use std::io::Write;
@@ -32,6 +32,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes `value` as pretty-printed JSON to `path`, atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_atomic(path, &serde_json::to_vec_pretty(value)?)
 }
 
 #[cfg(test)]

@@ -1,45 +1,24 @@
-//! `shardsim dataset | train | evaluate`: forecasting rows from simulated runs, models, scores.
+//! `shardsim dataset | train | evaluate`: forecasting rows from simulated runs, models, scores,
+//! and `forecast.csv` (forecast against actual for the busiest shards), which `shardsim plot`
+//! reads back. The dataset file is in [`dataset`].
+
+pub mod dataset;
+
+pub use dataset::{read_csv, write_csv};
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use shardsim_model::features::{self, FEATURES, History, Row};
+use serde::{Deserialize, Serialize};
+use shardsim_model::features::{self, History, Row};
 use shardsim_model::forecaster::{self, ForecastModel, Scores, TrainConfig};
 use shardsim_sim::SimDuration;
 
-use crate::output::write_atomic;
+use crate::io::csv::{fixed3, fixed6, write_csv as write_table};
 use crate::run::{RunSpec, simulate};
 use crate::scenario::Scenario;
-
-/// An inclusive seed range from the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seeds(pub Vec<u64>);
-
-/// An inclusive seed range, `A..B`.
-pub fn parse_seeds(text: &str) -> Result<Seeds, String> {
-    let (a, b) = text
-        .split_once("..")
-        .ok_or_else(|| format!("`{text}` is not a seed range: use A..B, e.g. 1..10"))?;
-    let (a, b): (u64, u64) = (
-        a.trim()
-            .parse()
-            .map_err(|_| format!("`{a}` is not a seed"))?,
-        b.trim()
-            .parse()
-            .map_err(|_| format!("`{b}` is not a seed"))?,
-    );
-    if a > b {
-        return Err(format!(
-            "seed range {text} is empty: the first seed must not exceed the last"
-        ));
-    }
-    if b - a >= 10_000 {
-        return Err(format!("seed range {text} has more than 10,000 seeds"));
-    }
-    Ok(Seeds((a..=b).collect()))
-}
 
 /// One simulated run's rows, with where they came from.
 pub struct RunRows {
@@ -69,12 +48,9 @@ pub fn collect(
         .map(|(i, (scenario, seed))| {
             let h = horizon_intervals(horizon, scenario.metrics_interval)?;
             let spec = RunSpec {
-                scenario: (*scenario).clone(),
                 seed: *seed,
-                routing: scenario.routing.clone(),
                 duration: duration.unwrap_or(scenario.duration),
-                migration: "static".to_owned(),
-                model: None,
+                ..RunSpec::new((*scenario).clone())
             };
             let done = simulate(&spec, |_| {})?;
             let history = History::from_cluster(done.sim.model(), done.intervals);
@@ -95,108 +71,6 @@ fn horizon_intervals(horizon: SimDuration, interval: SimDuration) -> Result<usiz
         bail!("the horizon ({horizon}) must be a whole number of metrics intervals ({interval})");
     }
     Ok(h as usize)
-}
-
-const FIXED_COLUMNS: [&str; 9] = [
-    "run",
-    "scenario",
-    "seed",
-    "shard",
-    "interval",
-    "burst",
-    "overload_ahead",
-    "peak_ahead",
-    "seasonal",
-];
-
-/// Writes rows as CSV with a header: identification columns, the features, then `label`.
-pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<&str> = FIXED_COLUMNS.to_vec();
-    header.extend(FEATURES);
-    header.push("label");
-    w.write_record(&header)?;
-    let mut n = 0;
-    for run in runs {
-        for r in &run.rows {
-            let mut rec = vec![
-                r.run.to_string(),
-                run.scenario.clone(),
-                run.seed.to_string(),
-                r.shard.to_string(),
-                r.interval.to_string(),
-                u8::from(r.burst).to_string(),
-                u8::from(r.overload_ahead()).to_string(),
-                r.peak_ahead.to_string(),
-                r.seasonal.map_or(String::new(), |x| x.to_string()),
-            ];
-            // Shortest decimals that read back to the same f64: `train --data` on this file fits
-            // the same model as `train` on the simulation.
-            rec.extend(r.features.iter().map(f64::to_string));
-            rec.push(r.label.to_string());
-            w.write_record(&rec)?;
-            n += 1;
-        }
-    }
-    write_atomic(path, &w.into_inner().context("flushing CSV")?)?;
-    Ok(n)
-}
-
-/// Reads rows written by [`write_csv`], with the scenario of each run; the header must match
-/// this shardsim's feature schema. The `overload_ahead` column is derived from `peak_ahead`.
-pub fn read_csv(path: &Path) -> Result<(Vec<Row>, BTreeMap<u32, String>)> {
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
-    let header: Vec<String> = r.headers()?.iter().map(str::to_owned).collect();
-    let mut expected: Vec<&str> = FIXED_COLUMNS.to_vec();
-    expected.extend(FEATURES);
-    expected.push("label");
-    if header
-        .iter()
-        .map(String::as_str)
-        .ne(expected.iter().copied())
-    {
-        bail!(
-            "{}: the header does not match this shardsim's dataset columns ({} expected, starting {}); export it again with `shardsim dataset`",
-            path.display(),
-            expected.len(),
-            expected[..4].join(",")
-        );
-    }
-    let mut rows = Vec::new();
-    let mut scenarios = BTreeMap::new();
-    for (line, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
-        let num = |i: usize| -> Result<f64> {
-            rec[i].parse::<f64>().with_context(|| {
-                format!(
-                    "{}:{}: column `{}` is not a number: `{}`",
-                    path.display(),
-                    line + 2,
-                    header[i],
-                    &rec[i]
-                )
-            })
-        };
-        let f = FIXED_COLUMNS.len();
-        let run = num(0)? as u32;
-        scenarios.entry(run).or_insert_with(|| rec[1].to_owned());
-        rows.push(Row {
-            run,
-            shard: num(3)? as u32,
-            interval: num(4)? as u32,
-            burst: num(5)? != 0.0,
-            peak_ahead: num(7)?,
-            seasonal: if rec[8].is_empty() {
-                None
-            } else {
-                Some(num(8)?)
-            },
-            features: (f..f + FEATURES.len()).map(num).collect::<Result<_>>()?,
-            label: num(f + FEATURES.len())?,
-        });
-    }
-    Ok((rows, scenarios))
 }
 
 /// Trains on rows (`scenarios`: the scenario of each run); `source` describes them for the
@@ -341,15 +215,7 @@ pub fn write_forecast_csv(
         mb.total_cmp(&ma).then(a.cmp(&b))
     });
     order.truncate(SHOWN_SHARDS);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "shard",
-        "minute",
-        "actual",
-        "forecast",
-        "persistence",
-        "model_mae",
-    ])?;
+    let mut lines = Vec::new();
     for &s in &order {
         let picked: Vec<&Row> = rows.iter().filter(|r| r.shard as usize == s).collect();
         let features: Vec<&[f64]> = picked.iter().map(|r| r.features.as_slice()).collect();
@@ -360,15 +226,37 @@ pub fn write_forecast_csv(
             .unwrap_or_else(|| format!("shard {s}"));
         for (r, f) in picked.iter().zip(forecasts) {
             let minute = (r.interval as usize + horizon) as f64 * interval_secs / 60.0;
-            w.write_record([
-                name.clone(),
-                format!("{minute:.3}"),
-                format!("{:.6}", r.label),
-                format!("{f:.6}"),
-                format!("{:.6}", forecaster::baseline("persistence", r)),
-                format!("{mae:.6}"),
-            ])?;
+            lines.push(ForecastRow {
+                shard: name.clone(),
+                minute,
+                actual: r.label,
+                forecast: f,
+                persistence: forecaster::baseline("persistence", r),
+                model_mae: mae,
+            });
         }
     }
-    write_atomic(path, &w.into_inner().context("flushing CSV")?)
+    write_table(path, &lines)
+}
+
+/// `forecast.csv`: one row per shard shown per interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRow {
+    /// Shard name.
+    pub shard: String,
+    /// The target time (t + horizon), simulated minutes.
+    #[serde(with = "fixed3")]
+    pub minute: f64,
+    /// The load at the target time.
+    #[serde(with = "fixed6")]
+    pub actual: f64,
+    /// The model's forecast of it.
+    #[serde(with = "fixed6")]
+    pub forecast: f64,
+    /// Persistence's (the load at t).
+    #[serde(with = "fixed6")]
+    pub persistence: f64,
+    /// The model's MAE over all scored rows (the band a chart draws).
+    #[serde(with = "fixed6")]
+    pub model_mae: f64,
 }

@@ -1,4 +1,5 @@
-//! Durations as people write them: `250ms`, `90s`, `15m`, `2h`, `1d`.
+//! Durations as people write them (`250ms`, `90s`, `15m`, `2h`, `1d`), read from flags and
+//! scenario files and written back into manifests and reports.
 
 use std::fmt;
 
@@ -54,6 +55,42 @@ pub fn parse_positive_duration(text: &str) -> Result<SimDuration, String> {
         return Err(format!("duration `{text}` must be positive"));
     }
     Ok(d)
+}
+
+/// A duration as the command line writes it (`90s`, `15m`, `2h`, `250ms`): the largest whole
+/// unit, so that a manifest's command reads back to the same duration.
+pub fn duration_arg(d: SimDuration) -> String {
+    let s = d.as_nanos() / 1_000_000_000;
+    if !d.as_nanos().is_multiple_of(1_000_000_000) {
+        format!("{}ms", d.as_nanos() / 1_000_000)
+    } else if s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A duration for a person to read: hours with one decimal from an hour up, else whole minutes.
+pub fn hours_or_minutes(d: SimDuration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.0} min", s / 60.0)
+    }
+}
+
+/// Milliseconds rounded to six decimals (`0` for no value): the latency figures of the result
+/// files.
+pub fn ms(d: Option<SimDuration>) -> f64 {
+    d.map_or(0.0, |d| round6(d.as_millis_f64()))
+}
+
+/// Six decimals: enough for every figure, and short files.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 /// A duration field in a scenario file.

@@ -1,0 +1,143 @@
+//! `shardsim train`: forecasting rows (simulated, or read from a dataset file) fitted into a
+//! model file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use shardsim_model::{ForecastModel, Row, TrainConfig};
+use shardsim_sim::SimDuration;
+
+use super::{progress, wall_clock};
+use crate::cli::TrainArgs;
+use crate::forecast;
+use crate::io::{file_name, write_atomic};
+use crate::scenario::{Scenario, load_all};
+
+/// The handler: rows from `--data` or from simulating the scenarios, then [`fit`].
+pub fn command(args: &TrainArgs) -> Result<()> {
+    let config = TrainConfig {
+        trees: args.trees,
+        max_depth: args.max_depth,
+        max_rows: args.max_rows,
+        seed: args.model_seed,
+        ..TrainConfig::default()
+    };
+    let data = if let Some(data) = &args.data {
+        let (rows, scenarios) = forecast::read_csv(data)?;
+        let name = file_name(data).unwrap_or_default();
+        TrainingData {
+            rows,
+            scenarios,
+            interval_secs: args.interval.as_secs_f64(),
+            horizon: (args.horizon.as_nanos() / args.interval.as_nanos()) as usize,
+            source: format!("dataset {name}"),
+        }
+    } else {
+        if args.scenarios.is_empty() {
+            bail!("name at least one scenario to simulate, or give --data FILE.csv");
+        }
+        let scenarios = load_all(&args.scenarios)?;
+        let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
+        training_rows(
+            &scenarios,
+            &seeds,
+            args.duration,
+            args.horizon,
+            "simulating",
+        )?
+    };
+    fit(&data, config, &args.out).map(|_| ())
+}
+
+/// Forecasting rows and where they came from.
+pub struct TrainingData {
+    /// The rows.
+    pub rows: Vec<Row>,
+    /// The scenario of each run, so that the overload threshold is validated on every scenario.
+    pub scenarios: BTreeMap<u32, String>,
+    /// Metrics interval, seconds.
+    pub interval_secs: f64,
+    /// Horizon, in intervals.
+    pub horizon: usize,
+    /// Stored in the model file.
+    pub source: String,
+}
+
+impl TrainingData {
+    /// Fits a model on these rows.
+    pub fn train(&self, config: TrainConfig) -> Result<ForecastModel> {
+        forecast::train(
+            &self.rows,
+            &self.scenarios,
+            self.horizon,
+            self.interval_secs,
+            config,
+            self.source.clone(),
+        )
+    }
+}
+
+/// Simulates every (scenario, seed) with a progress bar labelled `what` and returns the
+/// forecasting rows.
+pub fn training_rows(
+    scenarios: &[Scenario],
+    seeds: &[u64],
+    duration: Option<SimDuration>,
+    horizon: SimDuration,
+    what: &str,
+) -> Result<TrainingData> {
+    let bar = progress(scenarios.len() * seeds.len(), what);
+    let runs = forecast::collect(scenarios, seeds, duration, horizon, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let interval = scenarios[0].metrics_interval;
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let source = format!(
+        "scenarios {} seeds {}..{}",
+        names.join(","),
+        seeds.first().copied().unwrap_or(0),
+        seeds.last().copied().unwrap_or(0)
+    );
+    let run_scenarios = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, r.scenario.clone()))
+        .collect();
+    Ok(TrainingData {
+        rows: runs.into_iter().flat_map(|r| r.rows).collect(),
+        scenarios: run_scenarios,
+        interval_secs: interval.as_secs_f64(),
+        horizon: (horizon.as_nanos() / interval.as_nanos()) as usize,
+        source,
+    })
+}
+
+/// Fits a model on `data`, writes it to `out` and prints its validation figures.
+pub fn fit(data: &TrainingData, config: TrainConfig, out: &Path) -> Result<ForecastModel> {
+    println!(
+        "training on {} rows (forest and ridge for the load and for the peak; the better on validation is kept)…",
+        data.rows.len()
+    );
+    let started = wall_clock();
+    let model = data.train(config)?;
+    let fit_secs = started.elapsed().as_secs_f64();
+    write_atomic(out, &model.to_bytes())?;
+    let (f, r, p) = model.metadata.validation_mae;
+    println!(
+        "load at t + horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows; moves {:.0}% (calm) and {:.0}% (volatile) of the way from the load at t to it",
+        model.kind,
+        model.metadata.rows.1,
+        model.shrinkage[0] * 100.0,
+        model.shrinkage[1] * 100.0
+    );
+    let (f, r, p) = model.metadata.peak_validation_mae;
+    println!(
+        "peak over the horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, the load at t {p:.4} → kept {:?}; overload threshold {:.2}",
+        model.peak_kind, model.overload_threshold
+    );
+    println!(
+        "fitted in {fit_secs:.1} s wall (forest and ridge for each of the two targets, side by side on up to two threads)"
+    );
+    println!("wrote {}", out.display());
+    Ok(model)
+}

@@ -1,0 +1,293 @@
+//! `shardsim compare`: every (scenario, seed, policy) run in parallel, paired by seed, with
+//! what each run produced: its figures ([`RunResult`], a row of `runs.csv`), its plan log
+//! ([`PlanRow`], `plans.csv`) and its latency histogram. The comparison itself is built in
+//! [`crate::report::comparison`]; [`files`] writes everything.
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use shardsim_model::ForecastModel;
+use shardsim_optimizer::{
+    DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
+};
+use shardsim_sim::cluster::{Cluster, Conservation, Histogram, MigrationKind, MigrationRecord};
+use shardsim_sim::{SimDuration, SimTime};
+
+use crate::report::stats::correlation;
+use crate::scenario::Scenario;
+
+pub mod files;
+
+pub use files::{LATENCY_QUANTILES, PolicyLatency, write, write_latency};
+
+/// One (scenario, seed, policy) job.
+#[derive(Clone, Debug)]
+pub struct Job<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Master seed.
+    pub seed: u64,
+    /// Migration policy name.
+    pub policy: String,
+    /// Routing policy name.
+    pub routing: String,
+    /// Simulated time.
+    pub duration: SimDuration,
+}
+
+/// What one run produced.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Migration policy.
+    pub policy: String,
+    /// Routing policy.
+    pub routing: String,
+    /// Invocations generated.
+    pub invocations: u64,
+    /// Function-minutes in which more than 1% of a function's ended invocations missed.
+    pub slo_violation_minutes: f64,
+    /// Excess-load minutes (offered load above 0.7, summed over shards × minutes).
+    pub excess_load_minutes: f64,
+    /// Invocations that timed out.
+    pub timed_out: u64,
+    /// Invocations dropped or failed.
+    pub drops: u64,
+    /// 99th-percentile latency of completed invocations, ms.
+    pub p99_latency_ms: f64,
+    /// Migrations started: state transfers (moves and expansions); shrinks are counted apart.
+    pub migrations: u64,
+    /// Expansions among them.
+    pub expansions: u64,
+    /// Shrinks among them.
+    pub shrinks: u64,
+    /// Slot-seconds reserved by transfers.
+    pub migration_cost_slot_secs: f64,
+    /// Max over mean shard load.
+    pub max_mean_load_ratio: f64,
+    /// Non-empty plans made.
+    pub plans: u64,
+    /// Plans scored by forking.
+    pub scored_plans: u64,
+    /// Σ predicted benefit of scored plans (excess-load minutes).
+    pub predicted_benefit: f64,
+    /// Σ realised benefit of scored plans (excess-load minutes).
+    pub realised_benefit: f64,
+    /// Σ realised SLO-violation minutes avoided by scored plans.
+    pub realised_slo_minutes: f64,
+    /// Mean |predicted − realised| over scored plans.
+    pub calibration_mae: f64,
+    /// Pearson correlation of predicted and realised over scored plans (0 with < 3 plans or no
+    /// variance).
+    pub calibration_correlation: f64,
+    /// When the first action started, simulated seconds (none: never).
+    pub first_action_secs: Option<f64>,
+}
+
+/// One scored plan, for the plan log.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PlanRow {
+    /// Scenario.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Policy.
+    pub policy: String,
+    /// Planned at, simulated seconds.
+    pub made_at_s: f64,
+    /// Runs at.
+    pub execute_at_s: f64,
+    /// Actions, as `kind:function:from>to:trigger`.
+    pub actions: String,
+    /// Predicted benefit (excess-load minutes).
+    pub predicted: f64,
+    /// Realised benefit (excess-load minutes), if scored.
+    pub realised: Option<f64>,
+    /// Realised SLO-violation minutes avoided, if scored.
+    pub realised_slo_minutes: Option<f64>,
+    /// Realised p99 latency reduction, ms, if scored.
+    pub realised_p99_ms: Option<f64>,
+}
+
+/// Runs one job to the end of its arrival window, then drains and checks the books.
+pub fn run_job(
+    job: &Job<'_>,
+    model: Option<&ForecastModel>,
+    score_plans: bool,
+) -> Result<(RunResult, Vec<PlanRow>, Histogram)> {
+    let routing = shardsim_sim::cluster::policy_by_name(&job.routing)?;
+    let policy: Box<dyn MigrationPolicy> = policy_by_name(&job.policy)
+        .with_context(|| format!("unknown migration policy `{}`", job.policy))?;
+    let config = job.scenario.config(Some(job.duration));
+    let mut sim = Cluster::simulation(config, job.seed, routing)
+        .with_context(|| format!("building scenario {}", job.scenario.name))?;
+    let forecaster = match (job.policy.as_str(), model) {
+        ("oracle", _) => Forecaster::Oracle,
+        (_, Some(m)) => Forecaster::Model(m),
+        (_, None) => Forecaster::Persistence,
+    };
+    let mut driver = Driver::new(
+        &sim,
+        policy.as_ref(),
+        forecaster,
+        DriveConfig {
+            score_plans,
+            ..DriveConfig::default()
+        },
+    );
+    let end = SimTime::ZERO + job.duration;
+    driver.run_until(&mut sim, end);
+    sim.model_mut().close_metrics(end);
+    let c = sim.model();
+    let outcome = Outcome::measure(c, SimTime::ZERO..end, DriveConfig::default().overload);
+    let max_mean_load_ratio = c.max_mean_load_ratio();
+    let migrations = c.migrations();
+    let records = driver.records().to_vec();
+    drop(driver);
+    sim.run_to_completion();
+    let c = sim.model();
+    let books = c.assert_conservation();
+    let result = run_result(
+        job,
+        &books,
+        &outcome,
+        max_mean_load_ratio,
+        &migrations,
+        &records,
+    );
+    let plans = plan_rows(job, c, &records);
+    let mut latency = Histogram::default();
+    for f in c.function_metrics() {
+        latency.merge(&f.latency);
+    }
+    Ok((result, plans, latency))
+}
+
+/// The figures of one finished job.
+fn run_result(
+    job: &Job<'_>,
+    books: &Conservation,
+    outcome: &Outcome,
+    max_mean_load_ratio: f64,
+    migrations: &[MigrationRecord],
+    records: &[PlanRecord],
+) -> RunResult {
+    let count = |k: MigrationKind| migrations.iter().filter(|m| m.kind == k).count() as u64;
+    let scored: Vec<(f64, f64)> = records
+        .iter()
+        .filter_map(|r| r.score.map(|s| (s.predicted, s.realised())))
+        .collect();
+    RunResult {
+        scenario: job.scenario.name.clone(),
+        seed: job.seed,
+        policy: job.policy.clone(),
+        routing: job.routing.clone(),
+        invocations: books.generated,
+        slo_violation_minutes: outcome.slo_violation_minutes,
+        excess_load_minutes: outcome.excess_load_minutes,
+        timed_out: books.timed_out,
+        drops: books.dropped_total() + books.failed_total(),
+        p99_latency_ms: outcome.p99_latency_ms,
+        migrations: migrations
+            .iter()
+            .filter(|m| m.kind != MigrationKind::Shrink)
+            .count() as u64,
+        expansions: count(MigrationKind::Expand),
+        shrinks: count(MigrationKind::Shrink),
+        migration_cost_slot_secs: migrations.iter().map(|m| m.cost_slot_secs).sum(),
+        max_mean_load_ratio,
+        plans: records.len() as u64,
+        scored_plans: scored.len() as u64,
+        predicted_benefit: scored.iter().map(|p| p.0).sum(),
+        realised_benefit: scored.iter().map(|p| p.1).sum(),
+        realised_slo_minutes: records
+            .iter()
+            .filter_map(|r| r.score.map(|s| s.realised_slo_minutes()))
+            .sum(),
+        calibration_mae: if scored.is_empty() {
+            0.0
+        } else {
+            scored.iter().map(|p| (p.0 - p.1).abs()).sum::<f64>() / scored.len() as f64
+        },
+        calibration_correlation: correlation(&scored),
+        first_action_secs: migrations
+            .iter()
+            .map(|m| m.start.as_secs_f64())
+            .reduce(f64::min),
+    }
+}
+
+/// The plan log of one finished job, actions written `kind:function:from>to:trigger`.
+fn plan_rows(job: &Job<'_>, c: &Cluster, records: &[PlanRecord]) -> Vec<PlanRow> {
+    let names = |r: &PlanRecord| {
+        r.plan
+            .actions
+            .iter()
+            .map(|a| {
+                let f = &c.function(a.action.function()).spec.name;
+                let shard =
+                    |s: shardsim_sim::cluster::ShardId| &c.topology().shards[s.index()].name;
+                let what = match a.action {
+                    shardsim_optimizer::Action::Move { from, to, .. } => {
+                        format!("move:{f}:{}>{}", shard(from), shard(to))
+                    }
+                    shardsim_optimizer::Action::Expand { to, .. } => {
+                        format!("expand:{f}:>{}", shard(to))
+                    }
+                    shardsim_optimizer::Action::Shrink { shard: s, .. } => {
+                        format!("shrink:{f}:{}>", shard(s))
+                    }
+                };
+                format!("{what}:{}", a.trigger.name())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    records
+        .iter()
+        .map(|r| PlanRow {
+            scenario: job.scenario.name.clone(),
+            seed: job.seed,
+            policy: job.policy.clone(),
+            made_at_s: r.plan.made_at.as_secs_f64(),
+            execute_at_s: r.plan.execute_at.as_secs_f64(),
+            actions: names(r),
+            predicted: r.plan.predicted_benefit(),
+            realised: r.score.map(|s| s.realised()),
+            realised_slo_minutes: r.score.map(|s| s.realised_slo_minutes()),
+            realised_p99_ms: r.score.map(|s| s.realised_p99_ms()),
+        })
+        .collect()
+}
+
+/// Runs every job in parallel; results come back in job order whatever the thread count.
+pub fn run_all(
+    jobs: &[Job<'_>],
+    model: Option<&ForecastModel>,
+    score_plans: bool,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<(RunResult, Vec<PlanRow>, Histogram)>> {
+    jobs.par_iter()
+        .map(|job| {
+            let r = run_job(job, model, score_plans);
+            on_done();
+            r
+        })
+        .collect()
+}
+
+/// Checks policy names against the known ones.
+pub fn check_policies(names: &[String]) -> Result<()> {
+    for n in names {
+        if policy_by_name(n).is_none() {
+            bail!(
+                "unknown migration policy `{n}`: allowed are {}",
+                shardsim_optimizer::MIGRATION_POLICIES.join(", ")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! A parsed scenario file checked and converted into a [`ClusterConfig`], one function per
+//! section in the order of the file format: each section resolves the names it uses through the
+//! [`Resolver`] and declares its own for the sections after it. The first problem found is the
+//! error, with the line of the offending value where there is one.
+//!
+//! ```text
+//! topology    [network], [[exchanges]], [[shards]], [[faults]]
+//! functions   [[functions]]
+//! workload    [[workload.sources]], [[workload.hawkes]], [workload.regime]
+//! ```
+//!
+//! The smaller tables (`[breaker]`, `[selection]`, `[monitor]`) are converted here.
+
+mod functions;
+mod topology;
+mod workload;
+
+use shardsim_sim::cluster::{
+    BreakerConfig, ClusterConfig, MonitorConfig, SelectionWeights, policy_by_name,
+};
+use shardsim_sim::hash::stable_hash;
+use shardsim_sim::{SimDuration, SimTime};
+use toml::Spanned;
+
+use super::Scenario;
+use super::error::{Ctx, ScenarioError};
+use super::resolve::Resolver;
+use super::schema::{BreakerDef, Meta, MonitorDef, ScenarioFile, SelectionDef};
+use functions::functions;
+use topology::{exchanges, faults, network, shards};
+use workload::{hawkes, regime, sources};
+
+/// Checks `raw` and builds the scenario it describes.
+pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    let mut names = Resolver::new(ctx, &raw);
+    let meta = &raw.scenario;
+    let metrics_interval = timing(ctx, meta)?;
+    let routing = match &meta.routing {
+        Some(r) => names.routing_policy(r, "scenario.routing")?,
+        None => "declared".to_owned(),
+    };
+    let mut topology = network(ctx, raw.network.as_ref())?;
+    names.learn_topology(&topology);
+    exchanges(
+        ctx,
+        &names,
+        raw.exchanges.as_deref(),
+        raw.network.is_some(),
+        &mut topology,
+    )?;
+    names.learn_topology(&topology);
+    let groups = shards(ctx, &mut names, &raw.shards, &mut topology)?;
+    names.learn_topology(&topology);
+    names.learn_groups(groups);
+    let functions = functions(ctx, &mut names, &raw.functions, &topology.shards)?;
+    let sources = sources(ctx, &mut names, &raw.workload.sources)?;
+    names.learn_sources(&sources);
+    let hawkes = hawkes(ctx, &names, &raw.workload.hawkes)?;
+    let faults = faults(ctx, &names, &raw.faults)?;
+
+    let mut config = ClusterConfig::new(topology);
+    config.functions = functions.at_start;
+    config.sources = sources;
+    config.hawkes = hawkes;
+    config.faults = faults;
+    config.changes = functions.launches;
+    config.routing_overrides = functions.routing_overrides;
+    config.metrics_interval = metrics_interval;
+    config.arrivals_until = SimTime::ZERO + meta.duration.0;
+    config.regime = regime(ctx, raw.workload.regime.as_ref())?;
+    if let Some(b) = &raw.breaker {
+        config.breaker = breaker(b);
+    }
+    if let Some(weights) = selection(ctx, raw.selection.as_ref())? {
+        config.selection = weights;
+    }
+    if let Some(m) = &raw.monitor {
+        config.monitor = Some(monitor(m));
+    }
+    check_with_cluster(ctx, &config, &routing)?;
+    Ok(Scenario {
+        name: meta.name.clone(),
+        description: meta.description.clone(),
+        duration: meta.duration.0,
+        metrics_interval,
+        default_seed: meta.seed.unwrap_or(1),
+        routing,
+        hash: stable_hash(ctx.text.as_bytes()),
+        origin: ctx.file.to_owned(),
+        config,
+        event_types: names.event_types,
+    })
+}
+
+/// `[scenario]`'s durations; returns the metrics interval.
+fn timing(ctx: &Ctx<'_>, meta: &Meta) -> Result<SimDuration, ScenarioError> {
+    if meta.duration.0 == SimDuration::ZERO {
+        return ctx.err(None, "scenario.duration", "must be positive");
+    }
+    let metrics_interval = meta
+        .metrics_interval
+        .map_or(SimDuration::from_mins(1), |d| d.0);
+    if metrics_interval == SimDuration::ZERO {
+        return ctx.err(None, "scenario.metrics_interval", "must be positive");
+    }
+    Ok(metrics_interval)
+}
+
+/// `[breaker]`.
+fn breaker(b: &BreakerDef) -> BreakerConfig {
+    BreakerConfig {
+        failure_threshold: b.failure_threshold.max(1),
+        cooldown: b.cooldown.0,
+    }
+}
+
+/// `[selection]`: weights that must be >= 0 and sum to 1.
+fn selection(
+    ctx: &Ctx<'_>,
+    def: Option<&Spanned<SelectionDef>>,
+) -> Result<Option<SelectionWeights>, ScenarioError> {
+    let Some(sel) = def else {
+        return Ok(None);
+    };
+    let w = sel.get_ref();
+    let sum = w.load + w.resources + w.priority + w.affinity;
+    if (sum - 1.0).abs() > 1e-9
+        || [w.load, w.resources, w.priority, w.affinity]
+            .iter()
+            .any(|x| *x < 0.0)
+    {
+        return ctx.err(Some(sel.span()), "selection", format!("weights load, resources, priority, affinity must be >= 0 and sum to 1 (they sum to {sum})"));
+    }
+    Ok(Some(SelectionWeights {
+        load: w.load,
+        resources: w.resources,
+        priority: w.priority,
+        affinity: w.affinity,
+    }))
+}
+
+/// `[monitor]`.
+fn monitor(m: &MonitorDef) -> MonitorConfig {
+    MonitorConfig {
+        interval: m.interval.0,
+        slow_factor: m.slow_factor,
+        min_executions: m.min_executions,
+        demotion: m.demotion.0,
+    }
+}
+
+/// The cluster's own checks (rates, Hawkes stationarity, service parameters…), with the file
+/// named; they have no line of their own.
+fn check_with_cluster(
+    ctx: &Ctx<'_>,
+    config: &ClusterConfig,
+    routing: &str,
+) -> Result<(), ScenarioError> {
+    if let Err(e) = shardsim_sim::cluster::Cluster::simulation(
+        config.clone(),
+        0,
+        policy_by_name(routing).expect("checked"),
+    ) {
+        return ctx.err(None, "", e.to_string());
+    }
+    Ok(())
+}

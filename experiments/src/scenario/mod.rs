@@ -1,0 +1,147 @@
+//! Scenario files: the TOML a user writes, checked into a runnable [`ClusterConfig`].
+//!
+//! Parsing refuses unknown fields and names the file, line, field and what is allowed. After
+//! parsing, cross-checks catch references that cannot work (a function routed to a protocol no
+//! shard serves, a fault on a shard that does not exist, weights that do not sum to 1) before
+//! anything runs, again with the line of the offending value.
+//!
+//! ```text
+//! schema    the file as serde reads it
+//! error     ScenarioError, and spans turned into lines
+//! resolve   every name in the file resolved to an id, with one kind of error for unknown names
+//! build     one function per section, from the parsed file to a ClusterConfig
+//! ```
+
+mod build;
+mod error;
+mod resolve;
+mod schema;
+
+use std::path::Path;
+
+use shardsim_sim::cluster::{ClusterConfig, Interner, RateShape};
+use shardsim_sim::{SimDuration, SimTime};
+
+pub use error::ScenarioError;
+use error::{Ctx, allowed};
+
+/// The built-in scenarios: (name, TOML); each file's `description` is its one-line summary.
+pub const BUILT_IN: [(&str, &str); 5] = [
+    ("calm_day", include_str!("../../scenarios/calm_day.toml")),
+    (
+        "market_volatility",
+        include_str!("../../scenarios/market_volatility.toml"),
+    ),
+    (
+        "arbitrage_surge",
+        include_str!("../../scenarios/arbitrage_surge.toml"),
+    ),
+    (
+        "whale_activity",
+        include_str!("../../scenarios/whale_activity.toml"),
+    ),
+    (
+        "protocol_launch",
+        include_str!("../../scenarios/protocol_launch.toml"),
+    ),
+];
+
+/// A scenario, checked and ready to build.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// One line about it.
+    pub description: String,
+    /// How long sources emit.
+    pub duration: SimDuration,
+    /// Metrics interval.
+    pub metrics_interval: SimDuration,
+    /// The seed used when none is given.
+    pub default_seed: u64,
+    /// The routing policy name used when none is given.
+    pub routing: String,
+    /// Stable hash of the scenario text.
+    pub hash: u64,
+    /// Where it came from, for messages and the manifest (never an absolute path).
+    pub origin: String,
+    config: ClusterConfig,
+    /// Event type names by id.
+    pub event_types: Interner,
+}
+
+impl Scenario {
+    /// A built-in scenario by name, or a file by path.
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        if let Some((name, text)) = BUILT_IN.iter().find(|(n, _)| *n == name_or_path) {
+            return Scenario::parse(text, &format!("<built-in {name}>"));
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() {
+            let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+            return Err(ScenarioError::file(
+                name_or_path,
+                format!(
+                    "no such file, and not a built-in scenario ({})",
+                    allowed(names)
+                ),
+            ));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::file(name_or_path, format!("cannot read: {e}")))?;
+        // Messages and manifests name the file as given, without resolving it to an absolute path.
+        Scenario::parse(&text, name_or_path)
+    }
+
+    /// Parses and checks scenario text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let ctx = Ctx { file, text };
+        let raw: schema::ScenarioFile = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+        build::build(&ctx, raw)
+    }
+
+    /// The cluster configuration for a run of `duration` (the scenario's own when `None`).
+    pub fn config(&self, duration: Option<SimDuration>) -> ClusterConfig {
+        let mut c = self.config.clone();
+        let d = duration.unwrap_or(self.duration);
+        c.arrivals_until = SimTime::ZERO + d;
+        c
+    }
+
+    /// Counts for `shardsim validate` and `scenarios`.
+    pub fn stats(&self) -> (usize, usize, usize, f64) {
+        let c = &self.config;
+        let mean_rate: f64 = c
+            .sources
+            .iter()
+            .map(|s| mean_multiplier(&s.shape) * s.rate_per_sec)
+            .sum();
+        (
+            c.topology.shards.len(),
+            c.functions.len(),
+            c.sources.len(),
+            mean_rate,
+        )
+    }
+}
+
+/// Every scenario of `names` (built-in names or files), in order; the first that fails is the
+/// error.
+pub fn load_all(names: &[String]) -> Result<Vec<Scenario>, ScenarioError> {
+    names.iter().map(|n| Scenario::load(n)).collect()
+}
+
+/// The mean of a shape's daily × weekly profile (the long-run multiplier, ignoring regime/ramps).
+fn mean_multiplier(shape: &RateShape) -> f64 {
+    let d = if shape.daily.is_empty() {
+        1.0
+    } else {
+        shape.daily.iter().sum::<f64>() / 24.0
+    };
+    let w = if shape.weekly.is_empty() {
+        1.0
+    } else {
+        shape.weekly.iter().sum::<f64>() / 7.0
+    };
+    d * w
+}
