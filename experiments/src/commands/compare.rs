@@ -83,7 +83,7 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     }
     let scenarios = load_all(&options.scenarios)?;
     let seeds = &options.seeds;
-    let model = forecaster(options, &scenarios)?;
+    let model = forecaster(options, &scenarios)?.map(std::sync::Arc::new);
     let jobs: Vec<Job<'_>> = scenarios
         .iter()
         .flat_map(|sc| {

@@ -3,15 +3,17 @@
 //! ([`PlanRow`], `plans.csv`) and its latency histogram. The comparison itself is built in
 //! [`crate::report::comparison`]; [`files`] writes everything.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use shardsim_model::ForecastModel;
 use shardsim_optimizer::{
-    DriveConfig, Driver, Forecaster, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
+    DriveConfig, Experiment, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
 };
+use shardsim_sim::SimDuration;
 use shardsim_sim::cluster::{Cluster, Conservation, Histogram, MigrationKind, MigrationRecord};
-use shardsim_sim::{SimDuration, SimTime};
 
 use crate::report::stats::correlation;
 use crate::scenario::Scenario;
@@ -115,50 +117,38 @@ pub struct PlanRow {
 /// Runs one job to the end of its arrival window, then drains and checks the books.
 pub fn run_job(
     job: &Job<'_>,
-    model: Option<&ForecastModel>,
+    model: Option<&Arc<ForecastModel>>,
     score_plans: bool,
 ) -> Result<(RunResult, Vec<PlanRow>, Histogram)> {
     let routing = shardsim_sim::cluster::policy_by_name(&job.routing)?;
     let policy: Box<dyn MigrationPolicy> = policy_by_name(&job.policy)
         .with_context(|| format!("unknown migration policy `{}`", job.policy))?;
-    let config = job.scenario.config(Some(job.duration));
-    let mut sim = Cluster::simulation(config, job.seed, routing)
-        .with_context(|| format!("building scenario {}", job.scenario.name))?;
-    let forecaster = match (job.policy.as_str(), model) {
-        ("oracle", _) => Forecaster::Oracle,
-        (_, Some(m)) => Forecaster::Model(m),
-        (_, None) => Forecaster::Persistence,
-    };
-    let mut driver = Driver::new(
-        &sim,
-        policy.as_ref(),
-        forecaster,
-        DriveConfig {
+    let experiment = Experiment {
+        model: model.cloned(),
+        drive: DriveConfig {
             score_plans,
             ..DriveConfig::default()
         },
-    );
-    let end = SimTime::ZERO + job.duration;
-    driver.run_until(&mut sim, end);
-    sim.model_mut().close_metrics(end);
-    let c = sim.model();
-    let outcome = Outcome::measure(c, SimTime::ZERO..end, DriveConfig::default().overload);
-    let max_mean_load_ratio = c.max_mean_load_ratio();
-    let migrations = c.migrations();
-    let records = driver.records().to_vec();
-    drop(driver);
-    sim.run_to_completion();
-    let c = sim.model();
-    let books = c.assert_conservation();
+        ..Experiment::new(
+            job.scenario.config(Some(job.duration)),
+            job.seed,
+            routing,
+            policy,
+        )
+    };
+    let done = experiment
+        .run(|_| {})
+        .with_context(|| format!("building scenario {}", job.scenario.name))?;
     let result = run_result(
         job,
-        &books,
-        &outcome,
-        max_mean_load_ratio,
-        &migrations,
-        &records,
+        &done.books,
+        &done.outcome,
+        done.max_mean_load_ratio,
+        &done.migrations,
+        &done.records,
     );
-    let plans = plan_rows(job, c, &records);
+    let c = done.sim.model();
+    let plans = plan_rows(job, c, &done.records);
     let mut latency = Histogram::default();
     for f in c.function_metrics() {
         latency.merge(&f.latency);
@@ -266,7 +256,7 @@ fn plan_rows(job: &Job<'_>, c: &Cluster, records: &[PlanRecord]) -> Vec<PlanRow>
 /// Runs every job in parallel; results come back in job order whatever the thread count.
 pub fn run_all(
     jobs: &[Job<'_>],
-    model: Option<&ForecastModel>,
+    model: Option<&Arc<ForecastModel>>,
     score_plans: bool,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<(RunResult, Vec<PlanRow>, Histogram)>> {

@@ -15,8 +15,9 @@
 //! [`write_results`].
 
 use anyhow::{Context, Result};
-use shardsim_sim::cluster::{Cluster, policy_by_name};
-use shardsim_sim::{SimDuration, SimTime, Simulation};
+use shardsim_optimizer::Experiment;
+use shardsim_sim::SimDuration;
+use shardsim_sim::cluster::policy_by_name;
 
 use crate::scenario::Scenario;
 
@@ -52,63 +53,32 @@ impl RunSpec {
     }
 }
 
-/// A finished run: the simulation (drained) and how many metric intervals the arrival window
-/// covered.
-pub struct Finished {
-    /// The simulation after the drain.
-    pub sim: Simulation<Cluster>,
-    /// Closed metric intervals inside the arrival window.
-    pub intervals: usize,
-    /// Max/mean shard load ratio over those intervals.
-    pub max_mean_load_ratio: f64,
-}
+/// A finished run: the drained simulation and what was measured at the end of its arrival
+/// window (the one pipeline every command runs through).
+pub use shardsim_optimizer::Finished;
 
 /// Runs the scenario, calling `progress(simulated seconds done)` as it goes.
 pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finished> {
-    let policy = policy_by_name(&spec.routing)?;
-    let config = spec.scenario.config(Some(spec.duration));
-    let mut sim = Cluster::simulation(config, spec.seed, policy)
-        .with_context(|| format!("building scenario {}", spec.scenario.name))?;
-    let end = SimTime::ZERO + spec.duration;
-    let step = SimDuration::from_mins(1);
-    let migration = shardsim_optimizer::policy_by_name(&spec.migration).with_context(|| {
+    let routing = policy_by_name(&spec.routing)?;
+    let policy = shardsim_optimizer::policy_by_name(&spec.migration).with_context(|| {
         format!(
             "unknown migration policy `{}`: allowed are {}",
             spec.migration,
             shardsim_optimizer::MIGRATION_POLICIES.join(", ")
         )
     })?;
-    let forecaster = match (spec.migration.as_str(), &spec.model) {
-        ("oracle", _) => shardsim_optimizer::Forecaster::Oracle,
-        (_, Some((m, _))) => shardsim_optimizer::Forecaster::Model(m),
-        (_, None) => shardsim_optimizer::Forecaster::Persistence,
+    let experiment = Experiment {
+        model: spec.model.as_ref().map(|(m, _)| m.clone()),
+        ..Experiment::new(
+            spec.scenario.config(Some(spec.duration)),
+            spec.seed,
+            routing,
+            policy,
+        )
     };
-    let mut driver = shardsim_optimizer::Driver::new(
-        &sim,
-        migration.as_ref(),
-        forecaster,
-        shardsim_optimizer::DriveConfig {
-            score_plans: false,
-            ..Default::default()
-        },
-    );
-    while sim.now() < end {
-        let next = (sim.now() + step).min(end);
-        driver.run_until(&mut sim, next);
-        progress(sim.now().as_nanos() / 1_000_000_000);
-    }
-    drop(driver);
-    sim.model_mut().close_metrics(end);
-    let max_mean_load_ratio = sim.model().max_mean_load_ratio();
-    let intervals = (spec.duration.as_nanos() / spec.scenario.metrics_interval.as_nanos()) as usize;
-    // Drain: sources have stopped; let everything in flight end, then check the books.
-    sim.run_to_completion();
-    sim.model().assert_conservation();
-    Ok(Finished {
-        sim,
-        intervals,
-        max_mean_load_ratio,
-    })
+    experiment
+        .run(|t| progress(t.as_nanos() / 1_000_000_000))
+        .with_context(|| format!("building scenario {}", spec.scenario.name))
 }
 
 mod files;
