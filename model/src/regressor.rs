@@ -169,7 +169,12 @@ impl Scaler {
             .collect();
         let scale = (0..width)
             .map(|j| {
-                let sd = (rows.iter().map(|r| (r[j] - mean[j]) * (r[j] - mean[j])).sum::<f64>() / n).sqrt();
+                let sd = (rows
+                    .iter()
+                    .map(|r| (r[j] - mean[j]) * (r[j] - mean[j]))
+                    .sum::<f64>()
+                    / n)
+                    .sqrt();
                 if sd > 1e-12 { sd } else { 1.0 }
             })
             .collect();

@@ -94,7 +94,7 @@ fn nice_max(v: f64) -> f64 {
     if v <= 0.0 {
         return 1.0;
     }
-    let mag = 10f64.powf(v.log10().floor());
+    let mag = libm::pow(10.0, libm::floor(libm::log10(v)));
     for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
         if v <= step * mag {
             return step * mag;

@@ -88,7 +88,7 @@ impl Chart for Lines {
                     .label_style(font(13))
                     // 1, 2 and 5 per decade: the others crowd together near the decade's end.
                     .x_label_formatter(&|v| {
-                        let mantissa = v / 10f64.powf(v.log10().floor());
+                        let mantissa = v / libm::pow(10.0, libm::floor(libm::log10(*v)));
                         if [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 0.05) {
                             format!("{v:.0}")
                         } else {
