@@ -476,6 +476,18 @@ mod tests {
         );
         assert!(text.contains("branching ratio"), "{text}");
 
+        // Periodic: each member only excites the other. Power iteration used to report 0.60.
+        let mut c = testkit::small_config();
+        c.sources.push(testkit::source("s2", 0, 10.0));
+        c.hawkes.push(HawkesGroup {
+            name: "ping-pong".into(),
+            members: vec![0, 1],
+            decay: SimDuration::from_secs(1),
+            excitation: vec![vec![0.0, 2.0], vec![0.6, 0.0]],
+        });
+        let text = refused(&c).2;
+        assert!(text.contains("is 1.095"), "{text}");
+
         let mut c = testkit::small_config();
         c.routing_overrides
             .push(("nobody".into(), std::sync::Arc::new(LeastLoaded)));
