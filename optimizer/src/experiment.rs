@@ -73,6 +73,7 @@ use shardsim_model::ForecastModel;
 use shardsim_sim::cluster::{
     Cluster, ClusterConfig, ClusterError, Conservation, MigrationRecord, RoutingPolicy,
 };
+use shardsim_sim::trace::Trace;
 use shardsim_sim::{SimDuration, SimTime, Simulation};
 
 use crate::driver::{DriveConfig, Driver, PlanRecord};
@@ -105,6 +106,9 @@ pub struct Experiment {
     /// The end of the arrival window: the run is driven to here, measured over
     /// `[0, arrivals_end)`, then drained.
     pub arrivals_end: SimTime,
+    /// A trace to digest every event of the run into (forks made for planning and scoring are
+    /// not part of the run), for finding where two runs diverge; `None`: no tracing.
+    pub trace: Option<Trace>,
 }
 
 /// Why an experiment could not run.
@@ -133,6 +137,8 @@ pub struct Finished {
     pub records: Vec<PlanRecord>,
     /// The books after the drain, checked.
     pub books: Conservation,
+    /// The run's trace, drain included, when one was installed.
+    pub trace: Option<Trace>,
 }
 
 impl Experiment {
@@ -155,6 +161,7 @@ impl Experiment {
                 score_plans: false,
                 ..DriveConfig::default()
             },
+            trace: None,
         }
     }
 
@@ -166,6 +173,9 @@ impl Experiment {
     pub fn run(self, mut progress: impl FnMut(SimTime)) -> Result<Finished, ExperimentError> {
         let end = self.arrivals_end;
         let mut sim = Cluster::simulation(self.config, self.seed, self.routing)?;
+        if let Some(trace) = self.trace {
+            sim.set_trace(trace);
+        }
         let intervals = (end.as_nanos() / sim.model().metrics_interval().as_nanos()) as usize;
         let mut driver = Driver::for_policy(
             &sim,
@@ -188,6 +198,7 @@ impl Experiment {
         // Drain: sources have stopped; let everything in flight end, then check the books.
         sim.run_to_completion();
         let books = sim.model().assert_conservation();
+        let trace = sim.take_trace();
         Ok(Finished {
             sim,
             intervals,
@@ -196,6 +207,7 @@ impl Experiment {
             migrations,
             records,
             books,
+            trace,
         })
     }
 }

@@ -6,8 +6,11 @@
 //! [`Scheduler`]. Nothing else runs: there are no threads, callbacks or wall-clock reads inside a
 //! run, which is why a run is a pure function of its model and seed.
 
+use std::hash::Hash;
+
 use crate::queue::{EventKey, EventQueue};
 use crate::time::{SimDuration, SimTime};
+use crate::trace::{DescribeEvent, Trace};
 
 /// A simulated system: its state and how it reacts to each event.
 pub trait Model {
@@ -104,6 +107,40 @@ pub struct Simulation<M: Model> {
     model: M,
     scheduler: Scheduler<M::Event>,
     handled: u64,
+    /// Off unless a [`Trace`] is installed: then every handled event is digested.
+    tracer: Option<Box<Tracer<M>>>,
+}
+
+/// An installed trace and how to digest and describe this model's events (captured when it is
+/// installed, so that only traced models need `Hash` events).
+struct Tracer<M: Model> {
+    trace: Trace,
+    record: fn(&mut Trace, &M, SimTime, &M::Event),
+}
+
+impl<M: Model> Clone for Tracer<M> {
+    fn clone(&self) -> Self {
+        Tracer {
+            trace: self.trace.clone(),
+            record: self.record,
+        }
+    }
+}
+
+impl<M: Model> std::fmt::Debug for Tracer<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer")
+            .field("trace", &self.trace)
+            .finish()
+    }
+}
+
+fn record<M: DescribeEvent>(trace: &mut Trace, model: &M, time: SimTime, event: &M::Event)
+where
+    M::Event: Hash,
+{
+    let what = trace.wants_checkpoint().then(|| model.describe(event));
+    trace.record(time, event, what);
 }
 
 impl<M: Model> Simulation<M> {
@@ -113,6 +150,7 @@ impl<M: Model> Simulation<M> {
             model,
             scheduler: Scheduler::new(),
             handled: 0,
+            tracer: None,
         }
     }
 
@@ -176,6 +214,9 @@ impl<M: Model> Simulation<M> {
     pub fn step(&mut self) -> Option<Fired<M::Event>> {
         let (key, event) = self.scheduler.queue.take_top()?;
         self.scheduler.now = key.time();
+        if let Some(t) = &mut self.tracer {
+            (t.record)(&mut t.trace, &self.model, key.time(), &event);
+        }
         self.scheduler.slot_free = true;
         self.model.handle(event, &mut self.scheduler);
         if self.scheduler.slot_free {
@@ -203,6 +244,28 @@ impl<M: Model> Simulation<M> {
         if until > self.scheduler.now {
             self.scheduler.now = until;
         }
+    }
+
+    /// Digests every event handled from now on into `trace` (see [`crate::trace`]).
+    pub fn set_trace(&mut self, trace: Trace)
+    where
+        M: DescribeEvent,
+        M::Event: Hash,
+    {
+        self.tracer = Some(Box::new(Tracer {
+            trace,
+            record: record::<M>,
+        }));
+    }
+
+    /// The installed trace, if any.
+    pub fn trace(&self) -> Option<&Trace> {
+        self.tracer.as_ref().map(|t| &t.trace)
+    }
+
+    /// Removes the installed trace and returns it.
+    pub fn take_trace(&mut self) -> Option<Trace> {
+        self.tracer.take().map(|t| t.trace)
     }
 
     /// Handles every pending event (the model must eventually stop scheduling).

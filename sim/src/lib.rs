@@ -105,6 +105,7 @@ pub mod queue;
 pub mod rng;
 pub mod testkit;
 mod time;
+pub mod trace;
 
 pub use engine::{Fired, Model, Scheduler, Simulation};
 pub use queue::{EventKey, EventQueue};

@@ -106,7 +106,7 @@ fn exp1_delay(rng: &mut SimRng) -> SimDuration {
 }
 
 /// The PHOLD event: "this LP handles one event".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PholdEvent {
     /// The logical process the event is for.
     pub lp: u32,
@@ -142,6 +142,12 @@ impl Phold {
     /// The checksum over the per-LP counters (see [`counters_checksum`]).
     pub fn checksum(&self) -> u64 {
         counters_checksum(&self.counters)
+    }
+}
+
+impl crate::trace::DescribeEvent for Phold {
+    fn describe(&self, event: &PholdEvent) -> String {
+        format!("PHOLD event at LP {}", event.lp)
     }
 }
 

@@ -7,6 +7,7 @@ use std::hash::Hasher;
 
 use shardsim_sim::hash::StableHasher;
 use shardsim_sim::phold::{Phold, PholdConfig, PholdEvent};
+use shardsim_sim::trace::{Trace, assert_identical};
 use shardsim_sim::{SimDuration, Simulation};
 
 /// Runs `events` events and hashes the ordered event log: (time, seq, lp) of every event handled.
@@ -43,6 +44,14 @@ fn golden_event_log_hash() {
 #[test]
 fn same_seed_same_log_bytes() {
     for seed in [1, 2, 3, 1_000_003] {
+        // On a failure: the first event that differs, its time and LP, and the seed.
+        let run = |trace: Trace| {
+            let mut sim = phold(seed);
+            sim.set_trace(trace);
+            sim.run_events(5_000);
+            sim.take_trace().expect("installed")
+        };
+        assert_identical("PHOLD", seed, run, run, 500);
         let a = event_log_hash(&mut phold(seed), 5_000);
         let b = event_log_hash(&mut phold(seed), 5_000);
         assert_eq!(a, b, "two runs with seed {seed} differ");

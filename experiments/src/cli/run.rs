@@ -36,4 +36,12 @@ pub struct RunArgs {
     /// Do not render charts.
     #[arg(long)]
     pub no_plots: bool,
+    /// Also write a digest of the run's event stream to FILE, one line per checkpoint
+    /// (`events time_ns digest event`): two runs that should be identical differ first in the
+    /// checkpoint after the first event that differs (`diff A B`).
+    #[arg(long, value_name = "FILE")]
+    pub trace_digest: Option<PathBuf>,
+    /// Events between checkpoints of `--trace-digest`.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub trace_every: u64,
 }

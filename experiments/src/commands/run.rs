@@ -9,6 +9,7 @@ use shardsim_model::ForecastModel;
 use super::wall_clock;
 use crate::cli::RunArgs;
 use crate::forecast;
+use crate::io::atomic::write_atomic;
 use crate::io::file_name;
 use crate::plot;
 use crate::report::summary;
@@ -38,20 +39,31 @@ pub fn command(args: &RunArgs) -> Result<()> {
     }
     spec.migration = args.policy.clone();
     spec.model = args.model.as_deref().map(named_model).transpose()?;
+    spec.trace_every = args.trace_digest.as_ref().map(|_| args.trace_every);
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "results/run-{}-seed{}",
             spec.scenario.name, spec.seed
         ))
     });
-    run(
+    let done = run(
         &spec,
         &out,
         RunOutput {
             progress: !args.quiet,
             plots: !args.no_plots,
         },
-    )
+    )?;
+    if let (Some(path), Some(trace)) = (&args.trace_digest, &done.trace) {
+        write_atomic(path, trace.to_text().as_bytes())?;
+        println!(
+            "  trace       {} ({} events, a checkpoint every {})",
+            path.display(),
+            trace.events(),
+            args.trace_every
+        );
+    }
+    Ok(())
 }
 
 /// A forecaster for `RunSpec::model`: the model in `path` and its file name, for the manifest.
@@ -64,7 +76,7 @@ pub fn named_model(path: &Path) -> Result<(Arc<ForecastModel>, String)> {
 
 /// Runs `spec`, writes its results into `out` and prints the summary (and the wall time, which
 /// no file records).
-pub fn run(spec: &RunSpec, out: &Path, output: RunOutput) -> Result<()> {
+pub fn run(spec: &RunSpec, out: &Path, output: RunOutput) -> Result<run::Finished> {
     let total = spec.duration.as_nanos() / 1_000_000_000;
     let bar = if output.progress {
         let bar = indicatif::ProgressBar::new(total);
@@ -99,5 +111,5 @@ pub fn run(spec: &RunSpec, out: &Path, output: RunOutput) -> Result<()> {
         plot::plot_dir(out)?;
         println!("  charts in   {}/charts/", out.display());
     }
-    Ok(())
+    Ok(done)
 }

@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use shardsim_optimizer::Experiment;
 use shardsim_sim::SimDuration;
 use shardsim_sim::cluster::policy_by_name;
+use shardsim_sim::trace::Trace;
 
 use crate::scenario::Scenario;
 
@@ -36,6 +37,8 @@ pub struct RunSpec {
     pub migration: String,
     /// The forecaster for `predictive`, and the file it came from.
     pub model: Option<(std::sync::Arc<shardsim_model::ForecastModel>, String)>,
+    /// Digest the run's events, with a checkpoint every this many (see `sim::trace`).
+    pub trace_every: Option<u64>,
 }
 
 impl RunSpec {
@@ -48,6 +51,7 @@ impl RunSpec {
             duration: scenario.duration,
             migration: "static".to_owned(),
             model: None,
+            trace_every: None,
             scenario,
         }
     }
@@ -69,6 +73,7 @@ pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finishe
     })?;
     let experiment = Experiment {
         model: spec.model.as_ref().map(|(m, _)| m.clone()),
+        trace: spec.trace_every.map(Trace::new),
         ..Experiment::new(
             spec.scenario.config(Some(spec.duration)),
             spec.seed,

@@ -42,6 +42,7 @@ use crate::time::{SimDuration, SimTime};
 
 mod build;
 mod control;
+mod describe;
 mod dispatch;
 mod execute;
 mod faults;
@@ -55,7 +56,7 @@ pub use control::LimitError;
 pub use migration::MigrationError;
 
 /// The cluster's events: a closed set, each carrying ids only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ClusterEvent {
     /// The next event of a source.
     Arrival {
