@@ -249,55 +249,113 @@ fn line_of(needle: &str) -> usize {
 fn broken_scenarios_each_give_their_specific_error() {
     let cases: Vec<(String, String)> = vec![
         (
-            broken("cpu_slots = 4\nmemory_mb = 4096\nqueue_capacity = 100\nprotocols", "cpu_slot = 4\nmemory_mb = 4096\nqueue_capacity = 100\nprotocols"),
-            format!("broken.toml:{}: field `cpu_slot`: unknown field `cpu_slot`, expected one of", line_of("cpu_slots = 4")),
+            broken(
+                "cpu_slots = 4\nmemory_mb = 4096\nqueue_capacity = 100\nprotocols",
+                "cpu_slot = 4\nmemory_mb = 4096\nqueue_capacity = 100\nprotocols",
+            ),
+            format!(
+                "broken.toml:{}: field `cpu_slot`: unknown field `cpu_slot`, expected one of",
+                line_of("cpu_slots = 4")
+            ),
         ),
         (
             broken("cpu = \"low\"", "cpu = \"lowish\""),
-            format!("broken.toml:{}: unknown variant `lowish`, expected one of `low`, `medium`, `high`, `critical`", line_of("cpu = \"low\"")),
+            format!(
+                "broken.toml:{}: unknown variant `lowish`, expected one of `low`, `medium`, `high`, `critical`",
+                line_of("cpu = \"low\"")
+            ),
         ),
         (
-            broken("shard_by = \"protocol:uniswap\"", "shard_by = \"protocol:curve\""),
-            format!("broken.toml:{}: field `functions.swap-router.shard_by`: no shard serves protocol `curve`; protocols served: allowed: `uniswap`", line_of("protocol:uniswap")),
+            broken(
+                "shard_by = \"protocol:uniswap\"",
+                "shard_by = \"protocol:curve\"",
+            ),
+            format!(
+                "broken.toml:{}: field `functions.swap-router.shard_by`: no shard serves protocol `curve`; protocols served: allowed: `uniswap`",
+                line_of("protocol:uniswap")
+            ),
         ),
         (
             broken("shard = \"dex-01\"", "shard = \"dex-09\""),
-            format!("broken.toml:{}: field `faults[0].shard`: unknown shard `dex-09`", line_of("shard = \"dex-01\"")),
+            format!(
+                "broken.toml:{}: field `faults[0].shard`: unknown shard `dex-09`",
+                line_of("shard = \"dex-01\"")
+            ),
         ),
         (
             broken("exchange = \"coinbase\"", "exchange = \"ftx\""),
-            format!("broken.toml:{}: field `workload.sources.swaps.exchange`: unknown exchange `ftx`; allowed: `binance`, `okx`, `coinbase`, `kraken`, `bitstamp`", line_of("exchange = \"coinbase\"")),
+            format!(
+                "broken.toml:{}: field `workload.sources.swaps.exchange`: unknown exchange `ftx`; allowed: `binance`, `okx`, `coinbase`, `kraken`, `bitstamp`",
+                line_of("exchange = \"coinbase\"")
+            ),
         ),
         (
             broken("duration = \"10m\"", "duration = \"10 parsecs\""),
-            format!("broken.toml:{}: unknown unit `parsecs` in `10 parsecs`: allowed ms, s, m, h, d", line_of("duration = \"10m\"")),
+            format!(
+                "broken.toml:{}: unknown unit `parsecs` in `10 parsecs`: allowed ms, s, m, h, d",
+                line_of("duration = \"10m\"")
+            ),
         ),
         (
             broken("seed = 3", "seed = 3\nrouting = \"fastest\""),
-            format!("broken.toml:{}: field `scenario.routing`: unknown routing policy `fastest`; allowed: `declared`", line_of("seed = 3") + 1),
+            format!(
+                "broken.toml:{}: field `scenario.routing`: unknown routing policy `fastest`; allowed: `declared`",
+                line_of("seed = 3") + 1
+            ),
         ),
         (
             broken("event = \"swap\"", "event = \"swop\""),
-            format!("broken.toml:{}: field `workload.sources.swaps.event`: no function handles `swop`; handled event types: allowed: `price_update`, `swap`", line_of("event = \"swap\"")),
+            format!(
+                "broken.toml:{}: field `workload.sources.swaps.event`: no function handles `swop`; handled event types: allowed: `price_update`, `swap`",
+                line_of("event = \"swap\"")
+            ),
         ),
         (
-            broken("[[faults]]", "[selection]\nload = 0.5\nresources = 0.25\npriority = 0.25\naffinity = 0.2\n\n[[faults]]"),
-            format!("broken.toml:{}: field `selection`: weights load, resources, priority, affinity must be >= 0 and sum to 1 (they sum to 1.2)", line_of("[[faults]]")),
+            broken(
+                "[[faults]]",
+                "[selection]\nload = 0.5\nresources = 0.25\npriority = 0.25\naffinity = 0.2\n\n[[faults]]",
+            ),
+            format!(
+                "broken.toml:{}: field `selection`: weights load, resources, priority, affinity must be >= 0 and sum to 1 (they sum to 1.2)",
+                line_of("[[faults]]")
+            ),
         ),
         (
-            broken("[workload.regime]", "[[workload.hawkes]]\nname = \"boom\"\nsources = [\"prices\"]\ndecay = \"10s\"\nself_excitation = 1.3\n\n[workload.regime]"),
-            "broken.toml: source `boom`: branching ratio (spectral radius of excitation) is 1.300; it must be < 1 or the process explodes".to_owned(),
+            broken(
+                "[workload.regime]",
+                "[[workload.hawkes]]\nname = \"boom\"\nsources = [\"prices\"]\ndecay = \"10s\"\nself_excitation = 1.3\n\n[workload.regime]",
+            ),
+            // The cluster's own check, at the line of the group it is about.
+            format!(
+                "broken.toml:{}: field `workload.hawkes.boom.excitation`: source `boom`: branching ratio (spectral radius of excitation) is 1.300; it must be < 1 or the process explodes",
+                line_of("[workload.regime]")
+            ),
         ),
         (
-            broken("volatile_multiplier = 3.0", "volatile_multiplier = 3.0\nonset = \"2m\"\nhalf_life = \"0s\""),
-            format!("broken.toml:{}: field `workload.regime.half_life`: must be positive; leave it out for episodes that do not decay", line_of("volatile_multiplier = 3.0") + 2),
+            broken(
+                "volatile_multiplier = 3.0",
+                "volatile_multiplier = 3.0\nonset = \"2m\"\nhalf_life = \"0s\"",
+            ),
+            format!(
+                "broken.toml:{}: field `workload.regime.half_life`: regime: half_life must be positive; leave it out for episodes that do not decay",
+                line_of("volatile_multiplier = 3.0") + 2
+            ),
         ),
         (
-            broken("name = \"dex\"\ncount = 4", "name = \"dex\"\ncount = 4\nrisk_tier = \"mega\""),
-            format!("broken.toml:{}: unknown variant `mega`, expected one of `retail`, `institutional`, `whale`", line_of("name = \"dex\"") + 2),
+            broken(
+                "name = \"dex\"\ncount = 4",
+                "name = \"dex\"\ncount = 4\nrisk_tier = \"mega\"",
+            ),
+            format!(
+                "broken.toml:{}: unknown variant `mega`, expected one of `retail`, `institutional`, `whale`",
+                line_of("name = \"dex\"") + 2
+            ),
         ),
         (
-            broken("[[workload.sources]]\nname = \"swaps\"", "[[workload.sources]\nname = \"swaps\""),
+            broken(
+                "[[workload.sources]]\nname = \"swaps\"",
+                "[[workload.sources]\nname = \"swaps\"",
+            ),
             format!("broken.toml:{}:", line_of("name = \"swaps\"") - 1),
         ),
     ];

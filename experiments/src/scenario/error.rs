@@ -4,6 +4,9 @@
 use std::fmt;
 use std::ops::Range;
 
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
 /// A scenario error: where, which field, and what is wrong or allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -44,15 +47,74 @@ impl ScenarioError {
     }
 }
 
-/// The text being checked and the name it is reported under: turns spans into lines.
+/// The text being checked and the name it is reported under: turns spans, and dotted field
+/// paths, into lines.
 pub(super) struct Ctx<'a> {
     /// The file, as errors name it.
     pub(super) file: &'a str,
     /// Its text.
     pub(super) text: &'a str,
+    /// The text as a table of spanned values (`None` if it does not parse: then the parse
+    /// error is the one reported).
+    doc: Option<Spanned<DeTable<'a>>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context for `text`, reported as `file`.
+    pub(super) fn new(file: &'a str, text: &'a str) -> Ctx<'a> {
+        Ctx {
+            file,
+            text,
+            doc: DeTable::parse(text).ok(),
+        }
+    }
+
+    /// Where a field is written: the span of the value at a dotted path such as
+    /// `workload.sources.swaps.rate` or `faults[2].shard`, where a segment under an array of
+    /// tables is an element's `name` (or `[i]`, its index). A field the file leaves out (its
+    /// default applies) is located at the deepest table on the path that the file has.
+    pub(super) fn locate(&self, field: &str) -> Option<Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut span = None;
+        let mut table = doc.get_ref();
+        let mut segments = path_segments(field).into_iter().peekable();
+        while let Some(segment) = segments.next() {
+            let Segment::Key(key) = segment else {
+                return span;
+            };
+            let Some(value) = table.get(key) else {
+                return span;
+            };
+            span = Some(value.span());
+            let mut value = value.get_ref();
+            if let DeValue::Array(items) = value {
+                let Some(pick) = segments.peek() else {
+                    return span;
+                };
+                let element = match pick {
+                    Segment::Index(i) => items.get(*i),
+                    Segment::Key(name) => items.iter().find(|e| match e.get_ref() {
+                        DeValue::Table(t) => t.get("name").is_some_and(
+                            |n| matches!(n.get_ref(), DeValue::String(s) if s == name),
+                        ),
+                        _ => false,
+                    }),
+                };
+                let Some(element) = element else {
+                    return span;
+                };
+                segments.next();
+                span = Some(element.span());
+                value = element.get_ref();
+            }
+            match value {
+                DeValue::Table(t) => table = t,
+                _ => return span,
+            }
+        }
+        span
+    }
+
     /// The 1-based line of the span's start.
     pub(super) fn line_of(&self, span: Range<usize>) -> usize {
         self.text[..span.start.min(self.text.len())]
@@ -61,13 +123,15 @@ impl Ctx<'_> {
             + 1
     }
 
-    /// An error at `span` (no line without one) in `field`.
+    /// An error at `span` in `field` (without a span: where the file writes `field`, see
+    /// [`Ctx::locate`]).
     pub(super) fn err<T>(
         &self,
         span: Option<Range<usize>>,
         field: &str,
         message: impl Into<String>,
     ) -> Result<T, ScenarioError> {
+        let span = span.or_else(|| self.locate(field));
         Err(ScenarioError {
             file: self.file.to_owned(),
             line: span.map(|s| self.line_of(s)),
@@ -92,6 +156,30 @@ impl Ctx<'_> {
             message: e.message().trim().to_owned(),
         }
     }
+}
+
+/// One step of a dotted field path.
+#[derive(Debug, PartialEq, Eq)]
+enum Segment<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// `a.b[2].c` → `a`, `b`, `[2]`, `c`.
+fn path_segments(field: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    for part in field.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !key.is_empty() {
+            out.push(Segment::Key(key));
+        }
+        for index in rest.split('[') {
+            if let Ok(i) = index.trim_end_matches(']').parse() {
+                out.push(Segment::Index(i));
+            }
+        }
+    }
+    out
 }
 
 /// "allowed: `a`, `b`" (or "none are declared"): the tail of every unknown-name message.

@@ -95,7 +95,7 @@ impl Scenario {
 
     /// Parses and checks scenario text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let ctx = Ctx { file, text };
+        let ctx = Ctx::new(file, text);
         let raw: schema::ScenarioFile = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
         build::build(&ctx, raw)
     }

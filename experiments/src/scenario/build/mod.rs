@@ -11,21 +11,20 @@
 //!
 //! The smaller tables (`[breaker]`, `[selection]`, `[monitor]`) are converted here.
 
+mod cluster_check;
 mod functions;
 mod topology;
 mod workload;
 
-use shardsim_sim::cluster::{
-    BreakerConfig, ClusterConfig, MonitorConfig, SelectionWeights, policy_by_name,
-};
+use shardsim_sim::cluster::{BreakerConfig, ClusterConfig, MonitorConfig, SelectionWeights};
 use shardsim_sim::hash::stable_hash;
 use shardsim_sim::{SimDuration, SimTime};
-use toml::Spanned;
 
 use super::Scenario;
 use super::error::{Ctx, ScenarioError};
 use super::resolve::Resolver;
 use super::schema::{BreakerDef, Meta, MonitorDef, ScenarioFile, SelectionDef};
+use cluster_check::check_with_cluster;
 use functions::functions;
 use topology::{exchanges, faults, network, shards};
 use workload::{hawkes, regime, sources};
@@ -51,7 +50,7 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
     names.learn_topology(&topology);
     let groups = shards(ctx, &mut names, &raw.shards, &mut topology)?;
     names.learn_topology(&topology);
-    names.learn_groups(groups);
+    names.learn_groups(groups.clone());
     let functions = functions(ctx, &mut names, &raw.functions, &topology.shards)?;
     let sources = sources(ctx, &mut names, &raw.workload.sources)?;
     names.learn_sources(&sources);
@@ -67,17 +66,17 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
     config.routing_overrides = functions.routing_overrides;
     config.metrics_interval = metrics_interval;
     config.arrivals_until = SimTime::ZERO + meta.duration.0;
-    config.regime = regime(ctx, raw.workload.regime.as_ref())?;
+    config.regime = regime(raw.workload.regime.as_ref());
     if let Some(b) = &raw.breaker {
         config.breaker = breaker(b);
     }
-    if let Some(weights) = selection(ctx, raw.selection.as_ref())? {
-        config.selection = weights;
+    if let Some(weights) = &raw.selection {
+        config.selection = selection(weights.get_ref());
     }
     if let Some(m) = &raw.monitor {
         config.monitor = Some(monitor(m));
     }
-    check_with_cluster(ctx, &config, &routing)?;
+    check_with_cluster(ctx, &config, &groups)?;
     Ok(Scenario {
         name: meta.name.clone(),
         description: meta.description.clone(),
@@ -97,13 +96,10 @@ fn timing(ctx: &Ctx<'_>, meta: &Meta) -> Result<SimDuration, ScenarioError> {
     if meta.duration.0 == SimDuration::ZERO {
         return ctx.err(None, "scenario.duration", "must be positive");
     }
-    let metrics_interval = meta
+    // The cluster checks that it is positive.
+    Ok(meta
         .metrics_interval
-        .map_or(SimDuration::from_mins(1), |d| d.0);
-    if metrics_interval == SimDuration::ZERO {
-        return ctx.err(None, "scenario.metrics_interval", "must be positive");
-    }
-    Ok(metrics_interval)
+        .map_or(SimDuration::from_mins(1), |d| d.0))
 }
 
 /// `[breaker]`.
@@ -114,29 +110,14 @@ fn breaker(b: &BreakerDef) -> BreakerConfig {
     }
 }
 
-/// `[selection]`: weights that must be >= 0 and sum to 1.
-fn selection(
-    ctx: &Ctx<'_>,
-    def: Option<&Spanned<SelectionDef>>,
-) -> Result<Option<SelectionWeights>, ScenarioError> {
-    let Some(sel) = def else {
-        return Ok(None);
-    };
-    let w = sel.get_ref();
-    let sum = w.load + w.resources + w.priority + w.affinity;
-    if (sum - 1.0).abs() > 1e-9
-        || [w.load, w.resources, w.priority, w.affinity]
-            .iter()
-            .any(|x| *x < 0.0)
-    {
-        return ctx.err(Some(sel.span()), "selection", format!("weights load, resources, priority, affinity must be >= 0 and sum to 1 (they sum to {sum})"));
+/// `[selection]` (the cluster checks the weights).
+fn selection(def: &SelectionDef) -> SelectionWeights {
+    SelectionWeights {
+        load: def.load,
+        resources: def.resources,
+        priority: def.priority,
+        affinity: def.affinity,
     }
-    Ok(Some(SelectionWeights {
-        load: w.load,
-        resources: w.resources,
-        priority: w.priority,
-        affinity: w.affinity,
-    }))
 }
 
 /// `[monitor]`.
@@ -147,21 +128,4 @@ fn monitor(m: &MonitorDef) -> MonitorConfig {
         min_executions: m.min_executions,
         demotion: m.demotion.0,
     }
-}
-
-/// The cluster's own checks (rates, Hawkes stationarity, service parameters…), with the file
-/// named; they have no line of their own.
-fn check_with_cluster(
-    ctx: &Ctx<'_>,
-    config: &ClusterConfig,
-    routing: &str,
-) -> Result<(), ScenarioError> {
-    if let Err(e) = shardsim_sim::cluster::Cluster::simulation(
-        config.clone(),
-        0,
-        policy_by_name(routing).expect("checked"),
-    ) {
-        return ctx.err(None, "", e.to_string());
-    }
-    Ok(())
 }

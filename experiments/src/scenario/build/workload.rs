@@ -114,21 +114,9 @@ pub(super) fn hawkes(
 }
 
 /// `[workload.regime]`: calm and volatile spells, with the shape of a volatile episode.
-pub(super) fn regime(
-    ctx: &Ctx<'_>,
-    def: Option<&RegimeDef>,
-) -> Result<Option<RegimeConfig>, ScenarioError> {
-    if let Some(h) = def
-        .and_then(|r| r.half_life.as_ref())
-        .filter(|h| h.get_ref().0 == SimDuration::ZERO)
-    {
-        return ctx.err(
-            Some(h.span()),
-            "workload.regime.half_life",
-            "must be positive; leave it out for episodes that do not decay",
-        );
-    }
-    Ok(def.map(|r| RegimeConfig {
+/// The cluster checks the means, the multiplier and the half-life.
+pub(super) fn regime(def: Option<&RegimeDef>) -> Option<RegimeConfig> {
+    def.map(|r| RegimeConfig {
         calm_mean: r.calm_mean.0,
         volatile_mean: r.volatile_mean.0,
         volatile_multiplier: r.volatile_multiplier,
@@ -137,5 +125,5 @@ pub(super) fn regime(
             onset: r.onset.map_or(SimDuration::ZERO, |d| d.0),
             half_life: r.half_life.as_ref().map(|h| h.get_ref().0),
         },
-    }))
+    })
 }

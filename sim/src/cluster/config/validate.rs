@@ -317,22 +317,26 @@ fn validate_fault(t: &Topology, i: usize, fault: &Fault) -> Result<(), ClusterEr
 }
 
 fn validate_regime(r: &RegimeConfig) -> Result<(), ClusterError> {
-    let field = if !(r.volatile_multiplier.is_finite() && r.volatile_multiplier > 0.0) {
-        "volatile_multiplier"
+    let (field, problem) = if !(r.volatile_multiplier.is_finite() && r.volatile_multiplier > 0.0) {
+        (
+            "volatile_multiplier",
+            format!("must be finite and > 0 (got {})", r.volatile_multiplier),
+        )
     } else if r.calm_mean == SimDuration::ZERO {
-        "calm_mean"
+        ("calm_mean", "must be positive".to_owned())
     } else if r.volatile_mean == SimDuration::ZERO {
-        "volatile_mean"
+        ("volatile_mean", "must be positive".to_owned())
     } else if r.episode.half_life == Some(SimDuration::ZERO) {
-        "episode.half_life"
+        (
+            "episode.half_life",
+            "must be positive; leave it out for episodes that do not decay".to_owned(),
+        )
     } else {
         return Ok(());
     };
-    Err(ClusterError::Invalid(
-        "regime: calm and volatile means must be > 0, the multiplier > 0 and a half-life > 0"
-            .into(),
-    )
-    .at(ConfigItem::Regime, Some(field)))
+    let name = field.strip_prefix("episode.").unwrap_or(field);
+    Err(ClusterError::Invalid(format!("regime: {name} {problem}"))
+        .at(ConfigItem::Regime, Some(field)))
 }
 
 /// A source's own parameters: its rate shape, then its trade sizes.

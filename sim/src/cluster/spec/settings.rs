@@ -39,7 +39,8 @@ impl SelectionWeights {
             || (w.iter().sum::<f64>() - 1.0).abs() > 1e-9
         {
             return Err(ClusterError::Invalid(format!(
-                "function selection weights must be >= 0 and sum to 1 (got {w:?}, sum {})",
+                "weights load, resources, priority, affinity must be >= 0 and sum to 1 (they \
+                 sum to {})",
                 w.iter().sum::<f64>()
             )));
         }
