@@ -72,6 +72,28 @@ impl Histogram {
         }
     }
 
+    /// The non-empty buckets as (bucket index, count), in bucket order: with
+    /// [`Histogram::from_entries`], how a histogram is saved and read back (and merged across
+    /// runs) exactly. Bucket indices are only meaningful for the same [`BUCKETS`] layout.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(b, &c)| (b as u32, c))
+    }
+
+    /// The histogram with these (bucket index, count) entries, or `None` if an index is out of
+    /// range for this layout.
+    pub fn from_entries(entries: impl IntoIterator<Item = (u32, u64)>) -> Option<Histogram> {
+        let mut h = Histogram::default();
+        for (b, c) in entries {
+            *h.counts.get_mut(b as usize)? += c;
+            h.total += c;
+        }
+        Some(h)
+    }
+
     /// Values recorded.
     pub fn count(&self) -> u64 {
         self.total
@@ -159,5 +181,8 @@ mod tests {
         }
         a.merge(&b);
         assert_eq!(a, all);
+        let saved: Vec<(u32, u64)> = all.entries().collect();
+        assert_eq!(Histogram::from_entries(saved), Some(all));
+        assert_eq!(Histogram::from_entries([(BUCKETS as u32, 1)]), None);
     }
 }
