@@ -84,7 +84,9 @@ fn every_built_in_runs_shortened_and_balances_its_books() {
             "timed_out",
             "failed",
             "dropped",
-            "slo_violations",
+            "slo_violation_minutes",
+            "migrations",
+            "shrinks",
             "p99_latency_ms",
             "max_mean_load_ratio",
         ] {

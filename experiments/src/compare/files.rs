@@ -45,12 +45,12 @@ pub struct ComparisonRow {
     /// Mean SLO-violation minutes.
     #[serde(with = "fixed6")]
     pub slo_violation_minutes: f64,
-    /// Its 95% interval.
-    #[serde(with = "fixed6")]
-    pub slo_ci_low: f64,
+    /// Its 95% interval (empty with one seed).
+    #[serde(with = "fixed6_or_empty")]
+    pub slo_ci_low: Option<f64>,
     /// See `slo_ci_low`.
-    #[serde(with = "fixed6")]
-    pub slo_ci_high: f64,
+    #[serde(with = "fixed6_or_empty")]
+    pub slo_ci_high: Option<f64>,
     /// Mean paired difference of SLO-violation minutes from the reference policy.
     #[serde(with = "fixed6_or_empty")]
     pub slo_vs_reference: Option<f64>,
@@ -75,6 +75,12 @@ pub struct ComparisonRow {
     /// The scenario's share of the reactive → oracle gap that predictive closes.
     #[serde(with = "fixed6_or_empty")]
     pub oracle_gap_closed: Option<f64>,
+    /// Its 95% interval (Fieller), empty when unbounded.
+    #[serde(with = "fixed6_or_empty")]
+    pub oracle_gap_ci_low: Option<f64>,
+    /// See `oracle_gap_ci_low`.
+    #[serde(with = "fixed6_or_empty")]
+    pub oracle_gap_ci_high: Option<f64>,
 }
 
 fn comparison_rows(comparison: &[ScenarioComparison]) -> Vec<ComparisonRow> {
@@ -90,13 +96,15 @@ fn comparison_rows(comparison: &[ScenarioComparison]) -> Vec<ComparisonRow> {
                 slo_ci_low: r.slo.ci_low,
                 slo_ci_high: r.slo.ci_high,
                 slo_vs_reference: d.map(|d| d.slo_violation_minutes.mean),
-                slo_vs_reference_ci_low: d.map(|d| d.slo_violation_minutes.ci_low),
-                slo_vs_reference_ci_high: d.map(|d| d.slo_violation_minutes.ci_high),
+                slo_vs_reference_ci_low: d.and_then(|d| d.slo_violation_minutes.ci_low),
+                slo_vs_reference_ci_high: d.and_then(|d| d.slo_violation_minutes.ci_high),
                 p99_latency_ms: r.p99_latency_ms,
                 migrations: r.migrations,
                 drops: r.drops,
                 max_mean_load_ratio: r.max_mean_load_ratio,
                 oracle_gap_closed: sc.oracle_gap_closed,
+                oracle_gap_ci_low: sc.oracle_gap_ci.map(|c| c.0),
+                oracle_gap_ci_high: sc.oracle_gap_ci.map(|c| c.1),
             });
         }
     }

@@ -10,10 +10,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use shardsim_model::ForecastModel;
 use shardsim_optimizer::{
-    DriveConfig, Experiment, MigrationPolicy, Outcome, PlanRecord, policy_by_name,
+    DriveConfig, Experiment, Finished, MigrationPolicy, PlanRecord, policy_by_name,
 };
 use shardsim_sim::SimDuration;
-use shardsim_sim::cluster::{Cluster, Conservation, Histogram, MigrationKind, MigrationRecord};
+use shardsim_sim::cluster::{Cluster, Histogram, MigrationKind};
 
 use crate::report::stats::correlation;
 use crate::scenario::Scenario;
@@ -139,32 +139,20 @@ pub fn run_job(
     let done = experiment
         .run(|_| {})
         .with_context(|| format!("building scenario {}", job.scenario.name))?;
-    let result = run_result(
-        job,
-        &done.books,
-        &done.outcome,
-        done.max_mean_load_ratio,
-        &done.migrations,
-        &done.records,
-    );
     let c = done.sim.model();
-    let plans = plan_rows(job, c, &done.records);
     let mut latency = Histogram::default();
     for f in c.function_metrics() {
         latency.merge(&f.latency);
     }
+    let result = run_result(job, &done, &latency);
+    let plans = plan_rows(job, c, &done.records);
     Ok((result, plans, latency))
 }
 
-/// The figures of one finished job.
-fn run_result(
-    job: &Job<'_>,
-    books: &Conservation,
-    outcome: &Outcome,
-    max_mean_load_ratio: f64,
-    migrations: &[MigrationRecord],
-    records: &[PlanRecord],
-) -> RunResult {
+/// The figures of one finished job; `latency` is every completed invocation's, as in `run`.
+fn run_result(job: &Job<'_>, done: &Finished, latency: &Histogram) -> RunResult {
+    let (books, outcome) = (&done.books, &done.outcome);
+    let (migrations, records) = (&done.migrations, &done.records);
     let count = |k: MigrationKind| migrations.iter().filter(|m| m.kind == k).count() as u64;
     let scored: Vec<(f64, f64)> = records
         .iter()
@@ -180,7 +168,7 @@ fn run_result(
         excess_load_minutes: outcome.excess_load_minutes,
         timed_out: books.timed_out,
         drops: books.dropped_total() + books.failed_total(),
-        p99_latency_ms: outcome.p99_latency_ms,
+        p99_latency_ms: latency.quantile(0.99).map_or(0.0, |d| d.as_millis_f64()),
         migrations: migrations
             .iter()
             .filter(|m| m.kind != MigrationKind::Shrink)
@@ -188,7 +176,7 @@ fn run_result(
         expansions: count(MigrationKind::Expand),
         shrinks: count(MigrationKind::Shrink),
         migration_cost_slot_secs: migrations.iter().map(|m| m.cost_slot_secs).sum(),
-        max_mean_load_ratio,
+        max_mean_load_ratio: done.max_mean_load_ratio,
         plans: records.len() as u64,
         scored_plans: scored.len() as u64,
         predicted_benefit: scored.iter().map(|p| p.0).sum(),

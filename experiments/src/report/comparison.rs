@@ -1,9 +1,11 @@
-//! The policy comparison: per scenario, one row per policy with means over seeds, bootstrap
-//! intervals, and paired differences from the reference policy; and its terminal table.
+//! The policy comparison: per scenario, one row per policy with means over seeds, 95%
+//! t-intervals, and paired differences from the reference policy; the share of the reactive →
+//! oracle gap the predictive policy closes, with Fieller's interval; and its terminal table,
+//! which warns when there are fewer than [`FEW_SEEDS`] seeds.
 
 use serde::Serialize;
 
-use super::stats::{Estimate, bootstrap, mean};
+use super::stats::{Estimate, FEW_SEEDS, mean, ratio_interval, t_interval};
 use crate::compare::RunResult;
 
 /// One policy's row in a scenario's comparison.
@@ -61,9 +63,16 @@ pub struct ScenarioComparison {
     /// One row per policy, in the order asked for.
     pub policies: Vec<PolicyRow>,
     /// Share of the reactive → oracle gap in SLO-violation minutes that predictive closes:
-    /// (reactive − predictive) / (reactive − oracle); absent when a policy is missing or the
-    /// oracle is not better than reactive.
+    /// (reactive − predictive) / (reactive − oracle) in mean minutes; absent when a policy is
+    /// missing or the oracle is not better than reactive.
     pub oracle_gap_closed: Option<f64>,
+    /// Fieller's 95% interval for `oracle_gap_closed` over the paired seeds; absent when the
+    /// gap itself is not clearly above zero (the ratio is then unbounded).
+    pub oracle_gap_ci: Option<(f64, f64)>,
+    /// Seeds per policy (the fewest, when they differ).
+    pub seeds: usize,
+    /// Set when there are fewer than [`FEW_SEEDS`] seeds: what that means for the intervals.
+    pub warning: Option<String>,
 }
 
 /// Builds the comparison from results (any order), with `reference` the policy paired against.
@@ -93,8 +102,7 @@ pub fn compare(
                         runs.iter().map(|r| f(r)).collect()
                     };
                     let slo = field(&|r| r.slo_violation_minutes);
-                    let stream = format!("{scenario}/{policy}");
-                    let paired = |f: &dyn Fn(&RunResult) -> f64, what: &str| -> Estimate {
+                    let paired = |f: &dyn Fn(&RunResult) -> f64| -> Estimate {
                         let diffs: Vec<f64> = runs
                             .iter()
                             .filter_map(|r| {
@@ -104,7 +112,7 @@ pub fn compare(
                                     .map(|b| f(r) - f(b))
                             })
                             .collect();
-                        bootstrap(&diffs, &format!("{stream}/{what}"))
+                        t_interval(&diffs)
                     };
                     let with_scores: Vec<&&RunResult> =
                         runs.iter().filter(|r| r.scored_plans >= 3).collect();
@@ -123,15 +131,15 @@ pub fn compare(
                         drops: mean(&field(&|r| r.drops as f64)),
                         timed_out: mean(&field(&|r| r.timed_out as f64)),
                         max_mean_load_ratio: mean(&field(&|r| r.max_mean_load_ratio)),
-                        slo: bootstrap(&slo, &format!("{stream}/slo")),
+                        slo: t_interval(&slo),
                         vs_reference: (policy != reference && !reference_runs.is_empty()).then(
                             || PairedDiffs {
                                 reference: reference.to_owned(),
-                                slo_violation_minutes: paired(&|r| r.slo_violation_minutes, "slo"),
+                                slo_violation_minutes: paired(&|r| r.slo_violation_minutes),
                                 slo_relative: (reference_slo > 0.0)
                                     .then(|| mean(&slo) / reference_slo - 1.0),
-                                p99_latency_ms: paired(&|r| r.p99_latency_ms, "p99"),
-                                migrations: paired(&|r| r.migrations as f64, "migrations"),
+                                p99_latency_ms: paired(&|r| r.p99_latency_ms),
+                                migrations: paired(&|r| r.migrations as f64),
                             },
                         ),
                         predicted_benefit: mean(&field(&|r| r.predicted_benefit)),
@@ -155,13 +163,60 @@ pub fn compare(
                     (Some(r), Some(p), Some(o)) if r - o > 1e-9 => Some((r - p) / (r - o)),
                     _ => None,
                 };
+            let seeds = rows.iter().map(|r| r.runs).min().unwrap_or(0);
             ScenarioComparison {
                 scenario: scenario.clone(),
+                oracle_gap_ci: oracle_gap_closed.and_then(|_| gap_interval(results, scenario)),
                 policies: rows,
                 oracle_gap_closed,
+                seeds,
+                warning: (seeds < FEW_SEEDS).then(|| {
+                    format!(
+                        "only {seeds} seed(s) per policy: the 95% intervals are t-intervals, wide \
+                         with few seeds and trustworthy only if per-seed results are roughly \
+                         normal; use {FEW_SEEDS} or more seeds for a claim"
+                    )
+                }),
             }
         })
         .collect()
+}
+
+/// Fieller's interval for the gap predictive closes, from the seeds that ran reactive,
+/// predictive and oracle: (R − P) / (R − O) per seed pair.
+fn gap_interval(results: &[RunResult], scenario: &str) -> Option<(f64, f64)> {
+    let slo = |policy: &str, seed: u64| {
+        results
+            .iter()
+            .find(|r| r.scenario == scenario && r.policy == policy && r.seed == seed)
+            .map(|r| r.slo_violation_minutes)
+    };
+    let mut seeds: Vec<u64> = results
+        .iter()
+        .filter(|r| r.scenario == scenario && r.policy == "reactive")
+        .map(|r| r.seed)
+        .collect();
+    seeds.sort_unstable();
+    let (mut closed, mut gap) = (Vec::new(), Vec::new());
+    for seed in seeds {
+        if let (Some(r), Some(p), Some(o)) = (
+            slo("reactive", seed),
+            slo("predictive", seed),
+            slo("oracle", seed),
+        ) {
+            closed.push(r - p);
+            gap.push(r - o);
+        }
+    }
+    ratio_interval(&closed, &gap)
+}
+
+/// `[low, high]` with `digits` decimals and a sign, or `[—]` when there is no interval.
+fn interval(e: &Estimate, digits: usize) -> String {
+    match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!("[{lo:+.digits$},{hi:+.digits$}]"),
+        _ => "[—]".to_owned(),
+    }
 }
 
 /// Renders the comparison as a terminal table.
@@ -170,7 +225,7 @@ pub fn render(comparison: &[ScenarioComparison]) -> String {
     for sc in comparison {
         out.push_str(&format!("\n{}\n", sc.scenario));
         out.push_str(&format!(
-            "  {:<12} {:>5} {:>22} {:>18} {:>9} {:>10} {:>8} {:>9}\n",
+            "  {:<12} {:>5} {:>25} {:>22} {:>9} {:>10} {:>8} {:>9}\n",
             "policy",
             "runs",
             "SLO-violation min",
@@ -183,19 +238,17 @@ pub fn render(comparison: &[ScenarioComparison]) -> String {
         for r in &sc.policies {
             let vs = r.vs_reference.as_ref().map_or_else(String::new, |d| {
                 format!(
-                    "{:+.0}% [{:+.1},{:+.1}]",
+                    "{:+.0}% {}",
                     d.slo_relative.unwrap_or(0.0) * 100.0,
-                    d.slo_violation_minutes.ci_low,
-                    d.slo_violation_minutes.ci_high
+                    interval(&d.slo_violation_minutes, 1)
                 )
             });
             out.push_str(&format!(
-                "  {:<12} {:>5} {:>8.1} [{:>5.1},{:>5.1}] {:>18} {:>9.1} {:>10.1} {:>8.1} {:>9.2}\n",
+                "  {:<12} {:>5} {:>8.1} {:>16} {:>22} {:>9.1} {:>10.1} {:>8.1} {:>9.2}\n",
                 r.policy,
                 r.runs,
                 r.slo_violation_minutes,
-                r.slo.ci_low,
-                r.slo.ci_high,
+                interval(&r.slo, 1),
                 vs,
                 r.p99_latency_ms,
                 r.migrations,
@@ -204,10 +257,17 @@ pub fn render(comparison: &[ScenarioComparison]) -> String {
             ));
         }
         if let Some(g) = sc.oracle_gap_closed {
+            let ci = sc.oracle_gap_ci.map_or_else(
+                || "[unbounded: the gap is not clearly above zero]".to_owned(),
+                |(lo, hi)| format!("[{:.0}%, {:.0}%]", lo * 100.0, hi * 100.0),
+            );
             out.push_str(&format!(
-                "  predictive closes {:.0}% of the reactive → oracle gap\n",
+                "  predictive closes {:.0}% {ci} of the reactive → oracle gap\n",
                 g * 100.0
             ));
+        }
+        if let Some(w) = &sc.warning {
+            out.push_str(&format!("  warning: {w}\n"));
         }
     }
     out
