@@ -55,7 +55,7 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Compare migration policies (static, reactive, predictive, oracle, performance) on
-    /// paired seeds: per-run results, plan scores, and a table with bootstrap intervals.
+    /// paired seeds: per-run results, plan scores, and a table with Student-t intervals over seeds.
     Compare(CompareArgs),
     /// Measure throughput against a reference measured in the same run.
     #[command(subcommand)]

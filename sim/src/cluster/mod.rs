@@ -140,7 +140,7 @@ pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
 };
 pub use metrics::function::{FunctionEnds, FunctionMetrics};
-pub use metrics::histogram::{BUCKETS, Histogram};
+pub use metrics::histogram::{BUCKETS, Histogram, RELATIVE_ERROR, SparseEntry};
 pub use metrics::records::{
     ChangeRecord, DropReason, FailReason, FaultRecord, MigrationKind, MigrationRecord,
     Redistribution,

@@ -1,13 +1,30 @@
-//! A mergeable log-linear latency histogram.
+//! A mergeable log-linear latency histogram, exact to within 0.8%.
+//!
+//! Values are bucketed by their octave (power of two) and, inside it, by 64 equal sub-buckets,
+//! so a bucket is at most 1/64 of its lower bound wide and a quantile reported at the bucket's
+//! midpoint is within 1/128 (0.78%) of the true value. Why this layout and not `hdrhistogram`:
+//! the same resolution, no dependency, and a dense array that recording indexes without a
+//! branch on a hot path that runs once per completed invocation; the range of buckets in use is
+//! tracked, so draining, merging and quantiles only touch that range (a few hundred buckets for
+//! latencies spanning a few octaves). Measured in the issue-17 closing note and
+//! `docs/design-notes.md`.
 
 use crate::time::SimDuration;
 
-const SUB_BUCKETS_LOG2: u32 = 2;
+const SUB_BUCKETS_LOG2: u32 = 6;
 const SUB_BUCKETS: u32 = 1 << SUB_BUCKETS_LOG2;
 /// Values below 2^10 ns (≈ 1 µs) share bucket 0.
 const MIN_EXPONENT: u32 = 10;
-/// Number of histogram buckets: bucket 0 plus 4 per octave from 2^10 to 2^64 ns.
+/// Number of histogram buckets: bucket 0 plus 64 per octave from 2^10 to 2^64 ns.
 pub const BUCKETS: usize = 1 + ((64 - MIN_EXPONENT) * SUB_BUCKETS) as usize;
+/// The largest relative error of a reported quantile, for values of at least 2^10 ns: half a
+/// bucket's width over its lower bound.
+pub const RELATIVE_ERROR: f64 = 0.5 / SUB_BUCKETS as f64;
+
+/// A non-empty bucket of a closed interval: (bucket index, count). Four bytes, because a run
+/// keeps one per bucket in use per shard per interval (the larger part of a long run's memory);
+/// a count above `u16::MAX` is stored as several entries for the same bucket.
+pub type SparseEntry = (u16, u16);
 
 #[inline]
 fn bucket_of(nanos: u64) -> usize {
@@ -33,42 +50,77 @@ fn bucket_midpoint(bucket: usize) -> f64 {
 }
 
 /// A mergeable latency histogram.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Histogram {
-    counts: Box<[u64; BUCKETS]>,
+    counts: Box<[u64]>,
     total: u64,
+    /// The buckets in use are within `lowest..=highest` (`lowest > highest` when empty).
+    lowest: usize,
+    highest: usize,
 }
 
 impl Default for Histogram {
     fn default() -> Self {
         Histogram {
-            counts: Box::new([0; BUCKETS]),
+            counts: vec![0; BUCKETS].into_boxed_slice(),
             total: 0,
+            lowest: BUCKETS,
+            highest: 0,
         }
     }
 }
+
+/// Two histograms are equal when they hold the same counts (however they were built).
+impl PartialEq for Histogram {
+    fn eq(&self, other: &Self) -> bool {
+        self.total == other.total && self.entries().eq(other.entries())
+    }
+}
+
+impl Eq for Histogram {}
 
 impl Histogram {
     /// Records one value.
     #[inline]
     pub fn record(&mut self, d: SimDuration) {
-        self.counts[bucket_of(d.as_nanos())] += 1;
+        let b = bucket_of(d.as_nanos());
+        self.counts[b] += 1;
         self.total += 1;
+        self.lowest = self.lowest.min(b);
+        self.highest = self.highest.max(b);
+    }
+
+    #[inline]
+    fn add(&mut self, bucket: usize, count: u64) {
+        self.counts[bucket] += count;
+        self.total += count;
+        self.lowest = self.lowest.min(bucket);
+        self.highest = self.highest.max(bucket);
+    }
+
+    /// The buckets that may be non-empty.
+    fn used(&self) -> std::ops::Range<usize> {
+        if self.total == 0 {
+            0..0
+        } else {
+            self.lowest..self.highest + 1
+        }
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *a += b;
+        for b in other.used() {
+            let c = other.counts[b];
+            if c > 0 {
+                self.add(b, c);
+            }
         }
-        self.total += other.total;
     }
 
     /// Adds sparse counts.
-    pub fn merge_sparse(&mut self, entries: &[(u8, u32)]) {
+    pub fn merge_sparse(&mut self, entries: &[SparseEntry]) {
         for &(b, c) in entries {
-            self.counts[b as usize] += u64::from(c);
-            self.total += u64::from(c);
+            self.add(usize::from(b), u64::from(c));
         }
     }
 
@@ -76,11 +128,13 @@ impl Histogram {
     /// [`Histogram::from_entries`], how a histogram is saved and read back (and merged across
     /// runs) exactly. Bucket indices are only meaningful for the same [`BUCKETS`] layout.
     pub fn entries(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        self.counts
+        let used = self.used();
+        let start = used.start;
+        self.counts[used]
             .iter()
             .enumerate()
             .filter(|(_, c)| **c > 0)
-            .map(|(b, &c)| (b as u32, c))
+            .map(move |(i, &c)| ((start + i) as u32, c))
     }
 
     /// The histogram with these (bucket index, count) entries, or `None` if an index is out of
@@ -88,8 +142,10 @@ impl Histogram {
     pub fn from_entries(entries: impl IntoIterator<Item = (u32, u64)>) -> Option<Histogram> {
         let mut h = Histogram::default();
         for (b, c) in entries {
-            *h.counts.get_mut(b as usize)? += c;
-            h.total += c;
+            let b = usize::try_from(b).ok().filter(|&b| b < BUCKETS)?;
+            if c > 0 {
+                h.add(b, c);
+            }
         }
         Some(h)
     }
@@ -99,7 +155,8 @@ impl Histogram {
         self.total
     }
 
-    /// The `q`-quantile (0 ≤ q ≤ 1), or `None` if empty.
+    /// The `q`-quantile (0 ≤ q ≤ 1), or `None` if empty: within [`RELATIVE_ERROR`] of the
+    /// nearest-rank value (for values of at least 1 µs).
     pub fn quantile(&self, q: f64) -> Option<SimDuration> {
         if self.total == 0 {
             return None;
@@ -107,8 +164,8 @@ impl Histogram {
         // Nearest-rank: the smallest value with at least ceil(q·n) values at or below it.
         let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0;
-        for (b, &c) in self.counts.iter().enumerate() {
-            seen += c;
+        for b in self.used() {
+            seen += self.counts[b];
             if seen >= rank {
                 return Some(SimDuration::from_nanos(bucket_midpoint(b) as u64));
             }
@@ -116,17 +173,19 @@ impl Histogram {
         unreachable!("rank {rank} exceeds total {}", self.total)
     }
 
-    pub(crate) fn drain_sparse(&mut self, out: &mut Vec<(u8, u32)>) {
-        if self.total == 0 {
-            return;
-        }
-        for (b, c) in self.counts.iter_mut().enumerate() {
-            if *c > 0 {
-                out.push((b as u8, *c as u32));
-                *c = 0;
+    /// Moves the counts into `out` as sparse entries and empties the histogram.
+    pub(crate) fn drain_sparse(&mut self, out: &mut Vec<SparseEntry>) {
+        for b in self.used() {
+            let mut c = std::mem::take(&mut self.counts[b]);
+            while c > 0 {
+                let part = c.min(u64::from(u16::MAX));
+                out.push((b as u16, part as u16));
+                c -= part;
             }
         }
         self.total = 0;
+        self.lowest = BUCKETS;
+        self.highest = 0;
     }
 }
 
@@ -148,7 +207,7 @@ mod tests {
             }
             if v >= 1 << MIN_EXPONENT {
                 let rel = (bucket_midpoint(b) - v as f64).abs() / v as f64;
-                assert!(rel <= 0.125 + 1e-9, "{v}: {rel}");
+                assert!(rel <= RELATIVE_ERROR + 1e-12, "{v}: {rel}");
             }
         }
         assert!(bucket_of(u64::MAX) < BUCKETS);
@@ -162,8 +221,8 @@ mod tests {
         }
         let p50 = h.quantile(0.5).unwrap().as_millis_f64();
         let p99 = h.quantile(0.99).unwrap().as_millis_f64();
-        assert!((p50 - 50.0).abs() / 50.0 < 0.13, "{p50}");
-        assert!((p99 - 99.0).abs() / 99.0 < 0.13, "{p99}");
+        assert!((p50 - 50.0).abs() / 50.0 <= RELATIVE_ERROR, "{p50}");
+        assert!((p99 - 99.0).abs() / 99.0 <= RELATIVE_ERROR, "{p99}");
         assert_eq!(Histogram::default().quantile(0.5), None);
     }
 
@@ -184,5 +243,64 @@ mod tests {
         let saved: Vec<(u32, u64)> = all.entries().collect();
         assert_eq!(Histogram::from_entries(saved), Some(all));
         assert_eq!(Histogram::from_entries([(BUCKETS as u32, 1)]), None);
+    }
+
+    /// Every quantile of a spread of values (1 µs to 100 s, log-uniform) is within
+    /// [`RELATIVE_ERROR`] of the exact nearest-rank value.
+    #[test]
+    fn quantiles_are_within_the_stated_error_of_the_exact_ones() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values: Vec<u64> = (0..20_000)
+            .map(|_| {
+                // xorshift: any fixed spread of values will do.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let octaves = (state % 1_000_000) as f64 / 1_000_000.0 * 26.6;
+                (1024.0 * libm::exp2(octaves)) as u64
+            })
+            .collect();
+        let mut h = Histogram::default();
+        for &v in &values {
+            h.record(SimDuration::from_nanos(v));
+        }
+        values.sort_unstable();
+        for q in [0.001, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            let rank = ((q * values.len() as f64).ceil() as usize).max(1);
+            let exact = values[rank - 1] as f64;
+            let got = h.quantile(q).unwrap().as_nanos() as f64;
+            let rel = (got - exact).abs() / exact;
+            assert!(
+                rel <= RELATIVE_ERROR + 1e-9,
+                "q={q}: {got} vs {exact} ({rel})"
+            );
+        }
+    }
+
+    #[test]
+    fn draining_empties_and_keeps_every_count() {
+        let mut live = Histogram::default();
+        let mut whole = Histogram::default();
+        let mut out = Vec::new();
+        for round in 0..3u64 {
+            for i in 0..500u64 {
+                let d = SimDuration::from_micros(1 + (i * 7919 + round * 104_729) % 900_000);
+                live.record(d);
+                whole.record(d);
+            }
+            live.drain_sparse(&mut out);
+            assert_eq!(live, Histogram::default());
+            assert_eq!(live.quantile(0.5), None);
+            if round == 0 {
+                // More than one entry's worth in one bucket.
+                for _ in 0..70_000 {
+                    live.record(SimDuration::from_millis(5));
+                    whole.record(SimDuration::from_millis(5));
+                }
+            }
+        }
+        let mut merged = Histogram::default();
+        merged.merge_sparse(&out);
+        assert_eq!(merged, whole);
     }
 }

@@ -1,6 +1,6 @@
 //! A shard's metrics per interval.
 
-use crate::cluster::metrics::histogram::Histogram;
+use crate::cluster::metrics::histogram::{Histogram, SparseEntry};
 use crate::time::{SimDuration, SimTime};
 
 /// Cumulative per-shard counters.
@@ -68,7 +68,7 @@ pub struct ShardSeries {
     pub(crate) counters: ShardCounters,
     live_hist: Histogram,
     rows: Vec<ShardRow>,
-    hist_entries: Vec<(u8, u32)>,
+    hist_entries: Vec<SparseEntry>,
     slots: u32,
     queue_capacity: u32,
 }
@@ -160,7 +160,7 @@ impl ShardSeries {
     }
 
     /// Sparse latency histogram entries (bucket, count) of closed interval `i`.
-    pub fn latency_entries(&self, i: usize) -> &[(u8, u32)] {
+    pub fn latency_entries(&self, i: usize) -> &[SparseEntry] {
         let r = &self.rows[i];
         &self.hist_entries[r.hist_start as usize..r.hist_end as usize]
     }
