@@ -5,13 +5,16 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use shardsim_model::{ForecastModel, TrainConfig};
 use shardsim_sim::SimDuration;
-use shardsim_sim::cluster::Histogram;
 
-use super::progress;
+use super::interrupt;
+use super::sweep::SweepProgress;
 use super::train::training_rows;
 use crate::cli::CompareArgs;
-use crate::compare::{self, Job, PlanRow, PolicyLatency, RunResult};
+use crate::compare::{
+    self, Job, PlanRow, PolicyLatency, RunKey, RunOutput, RunResult, RunStore, Sweep,
+};
 use crate::forecast;
+use crate::io::manifest;
 use crate::plot;
 use crate::report;
 use crate::report::comparison::ScenarioComparison;
@@ -72,6 +75,11 @@ pub fn command(args: &CompareArgs) -> Result<Vec<ScenarioComparison>> {
 }
 
 /// Runs the comparison, writes its files and charts, prints its table; returns it.
+///
+/// Each run is saved under `OUT/runs/` as it finishes; a rerun loads the runs whose inputs are
+/// unchanged instead of simulating them, so an interrupted comparison resumes. The tables are
+/// built from the runs in job order, whichever were loaded, so a resumed comparison writes the
+/// same bytes as one never interrupted.
 pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     compare::check_policies(&options.policies)?;
     if !options.policies.contains(&options.reference) {
@@ -82,9 +90,11 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         );
     }
     let scenarios = load_all(&options.scenarios)?;
+    check_distinct_names(&scenarios)?;
     let seeds = &options.seeds;
     let model = forecaster(options, &scenarios)?.map(std::sync::Arc::new);
-    let jobs: Vec<Job<'_>> = scenarios
+    let model_bytes = model.as_ref().map(|m| m.to_bytes());
+    let jobs: Vec<(Job<'_>, RunKey)> = scenarios
         .iter()
         .flat_map(|sc| {
             seeds.iter().flat_map(move |&seed| {
@@ -100,15 +110,44 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
                 })
             })
         })
+        .map(|job| {
+            let key = RunKey::of(&job, options.score_plans, model_bytes.as_deref());
+            (job, key)
+        })
         .collect();
-    let bar = progress(jobs.len(), "comparing");
-    let done = compare::run_all(&jobs, model.as_ref(), options.score_plans, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    manifest::begin(&options.out)?;
+    let store = RunStore::new(&options.out);
+    let loaded: Vec<Option<RunOutput>> = jobs.iter().map(|(_, key)| store.load(key)).collect();
+    announce(&jobs, &loaded, &store);
+    let labels = jobs
+        .iter()
+        .map(|(j, _)| format!("{} seed {} {}", j.scenario.name, j.seed, j.policy))
+        .collect();
+    let skipped = loaded.iter().filter(|l| l.is_some()).count();
+    let bar = SweepProgress::new(labels, skipped, "comparing");
+    let sweep = Sweep {
+        model: model.as_ref(),
+        score_plans: options.score_plans,
+        store: &store,
+        stop: interrupt::stop_flag(),
+    };
+    let done = compare::run_all(&jobs, loaded, &sweep, &bar);
+    bar.finish();
+    let done = done?;
+    let finished = done.iter().filter(|d| d.is_some()).count();
+    if finished < done.len() {
+        bail!(
+            "interrupted: {finished} of {} runs are finished and saved in {}/; rerun the same \
+             command to resume (finished runs are loaded, not simulated again)",
+            done.len(),
+            store.root().display()
+        );
+    }
     let Gathered {
         results,
         plans,
         latency,
-    } = gather(done);
+    } = gather(done.into_iter().flatten());
     let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
     let comparison =
         report::comparison::compare(&results, &names, &options.policies, &options.reference);
@@ -133,7 +172,53 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
             charts.len()
         );
     }
+    compare::write_manifest(&options.out)?;
     Ok(comparison)
+}
+
+/// Two scenarios of one comparison with the same name would merge their results (and share
+/// their run directories).
+fn check_distinct_names(scenarios: &[Scenario]) -> Result<()> {
+    for (i, a) in scenarios.iter().enumerate() {
+        if let Some(b) = scenarios[..i].iter().find(|b| b.name == a.name) {
+            bail!(
+                "{} and {} both name their scenario `{}`: the scenarios of one comparison \
+                 need distinct names (change `name` in one of them)",
+                b.origin,
+                a.origin,
+                a.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Says, before anything runs, how many runs were finished before and how much simulated time
+/// is left.
+fn announce(jobs: &[(Job<'_>, RunKey)], loaded: &[Option<RunOutput>], store: &RunStore) {
+    let skipped = loaded.iter().filter(|l| l.is_some()).count();
+    let to_run: Vec<&Job<'_>> = jobs
+        .iter()
+        .zip(loaded)
+        .filter(|(_, l)| l.is_none())
+        .map(|((j, _), _)| j)
+        .collect();
+    if skipped > 0 {
+        println!(
+            "resuming: {skipped} of {} runs already finished in {}/ (skipped, loaded); {} to run",
+            jobs.len(),
+            store.root().display(),
+            to_run.len()
+        );
+    }
+    let hours: f64 = to_run
+        .iter()
+        .map(|j| j.duration.as_secs_f64() / 3600.0)
+        .sum();
+    println!(
+        "{} runs to simulate, {hours:.1} simulated hours in all",
+        to_run.len()
+    );
 }
 
 /// The forecaster of `predictive` (none when it is not compared), announced on the terminal.
@@ -194,11 +279,16 @@ struct Gathered {
     latency: Vec<PolicyLatency>,
 }
 
-fn gather(done: Vec<(RunResult, Vec<PlanRow>, Histogram)>) -> Gathered {
+fn gather(done: impl IntoIterator<Item = RunOutput>) -> Gathered {
     let mut merged: Vec<PolicyLatency> = Vec::new();
     let mut results = Vec::new();
     let mut plans: Vec<PlanRow> = Vec::new();
-    for (r, p, latency) in done {
+    for RunOutput {
+        result: r,
+        plans: p,
+        latency,
+    } in done
+    {
         match merged
             .iter_mut()
             .find(|m| m.scenario == r.scenario && m.policy == r.policy)

@@ -122,7 +122,10 @@ mod tests {
             }
         });
         let last = fs::read(&path).unwrap();
-        assert!(contents.contains(&last), "the file is not one writer's whole content");
+        assert!(
+            contents.contains(&last),
+            "the file is not one writer's whole content"
+        );
         assert_eq!(names_in(dir.path()), ["shared.csv"]);
     }
 

@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod manifest;
 pub mod units;
 
 use std::path::Path;

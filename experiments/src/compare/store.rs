@@ -1,0 +1,230 @@
+//! Each run's results on disk as soon as it finishes, so that an interrupted `compare` resumes:
+//! `OUT/runs/<scenario>/<policy>/seed-<n>/` holds the run's `result.csv` (its row of
+//! `runs.csv`), `plans.csv` (its plan log) and `latency.csv` (its latency histogram as
+//! (bucket, count) entries, so that histograms read back merge exactly), then `done.json`, the
+//! completion marker, written last: the run's [`RunKey`] and a hash of each file.
+//!
+//! A rerun loads a run whose marker holds the key of the run it would make and whose files
+//! match their hashes, and simulates every other one. Values read back are the values written
+//! (CSV floats are the shortest decimals that parse back to the same `f64`), so tables built
+//! from loaded runs are byte for byte those built from simulated ones.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use shardsim_sim::SimDuration;
+use shardsim_sim::cluster::Histogram;
+use shardsim_sim::hash::stable_hash;
+
+use super::{Job, PlanRow, RunOutput, RunResult};
+use crate::io::atomic::remove_synced;
+use crate::io::csv::{Empty, csv_bytes, read_csv};
+use crate::io::manifest::content_hash;
+use crate::io::{write_atomic, write_json};
+
+/// The completion marker's file name.
+const MARKER: &str = "done.json";
+/// The run's files besides the marker, in the order they are written.
+const RESULT: &str = "result.csv";
+const PLANS: &str = "plans.csv";
+const LATENCY: &str = "latency.csv";
+
+/// Everything a run's results depend on: a finished run with the same key is not run again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunKey {
+    /// The shardsim that made it.
+    pub shardsim_version: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Stable hash of the scenario text.
+    pub scenario_hash: String,
+    /// Seed.
+    pub seed: u64,
+    /// Migration policy.
+    pub policy: String,
+    /// Routing policy.
+    pub routing: String,
+    /// Simulated time, ns.
+    pub duration_ns: u64,
+    /// Whether plans were scored by forking (it changes the plan log and the calibration).
+    pub score_plans: bool,
+    /// Hash of the forecaster's bytes, when the policy uses one.
+    pub model_hash: Option<String>,
+    /// A fingerprint of the latency histogram's bucket layout: saved entries are only
+    /// meaningful for the layout that wrote them.
+    pub histogram_layout: String,
+}
+
+impl RunKey {
+    /// The key of `job`'s run; `model` is the forecaster's bytes, if the run has one.
+    pub fn of(job: &Job<'_>, score_plans: bool, model: Option<&[u8]>) -> RunKey {
+        RunKey {
+            shardsim_version: env!("CARGO_PKG_VERSION").to_owned(),
+            scenario: job.scenario.name.clone(),
+            scenario_hash: format!("{:016x}", job.scenario.hash),
+            seed: job.seed,
+            policy: job.policy.clone(),
+            routing: job.routing.clone(),
+            duration_ns: job.duration.as_nanos(),
+            score_plans,
+            model_hash: model.map(|b| format!("{:016x}", stable_hash(b))),
+            histogram_layout: histogram_layout(),
+        }
+    }
+}
+
+/// The completion marker: the key, and each file's hash (a file changed or torn since is caught).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Marker {
+    key: RunKey,
+    files: Vec<(String, String)>,
+}
+
+/// One histogram bucket, a row of a run's `latency.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct LatencyEntry {
+    bucket: u32,
+    count: u64,
+}
+
+/// The runs of one output directory.
+#[derive(Clone, Debug)]
+pub struct RunStore {
+    root: PathBuf,
+}
+
+impl RunStore {
+    /// The store under `out/runs/`.
+    pub fn new(out: &Path) -> RunStore {
+        RunStore {
+            root: out.join("runs"),
+        }
+    }
+
+    /// Where the store is.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory of the run with `key`.
+    pub fn dir(&self, key: &RunKey) -> PathBuf {
+        self.root
+            .join(path_component(&key.scenario))
+            .join(path_component(&key.policy))
+            .join(format!("seed-{}", key.seed))
+    }
+
+    /// The finished run with `key`, if its marker matches and its files are whole; `None` means
+    /// it must be run (never an error: a damaged result is simply made again).
+    pub fn load(&self, key: &RunKey) -> Option<RunOutput> {
+        let dir = self.dir(key);
+        let marker: Marker = serde_json::from_slice(&std::fs::read(dir.join(MARKER)).ok()?).ok()?;
+        if marker.key != *key {
+            return None;
+        }
+        for (name, hash) in &marker.files {
+            if content_hash(&std::fs::read(dir.join(name)).ok()?) != *hash {
+                return None;
+            }
+        }
+        let mut results: Vec<RunResult> = read_csv(&dir.join(RESULT)).ok()?;
+        let plans: Vec<PlanRow> = read_csv(&dir.join(PLANS)).ok()?;
+        let entries: Vec<LatencyEntry> = read_csv(&dir.join(LATENCY)).ok()?;
+        let latency = Histogram::from_entries(entries.into_iter().map(|e| (e.bucket, e.count)))?;
+        let result = results.pop().filter(|_| results.is_empty())?;
+        Some(RunOutput {
+            result,
+            plans,
+            latency,
+        })
+    }
+
+    /// Writes a finished run: the old marker goes first and the new one last, so that a run
+    /// killed while writing is never taken for finished.
+    pub fn save(&self, key: &RunKey, run: &RunOutput) -> Result<()> {
+        let dir = self.dir(key);
+        remove_synced(&dir.join(MARKER))?;
+        let entries: Vec<LatencyEntry> = run
+            .latency
+            .entries()
+            .map(|(bucket, count)| LatencyEntry { bucket, count })
+            .collect();
+        let files = [
+            (
+                RESULT,
+                csv_bytes(std::slice::from_ref(&run.result), Empty::Header)?,
+            ),
+            (PLANS, csv_bytes(&run.plans, Empty::Header)?),
+            (LATENCY, csv_bytes(&entries, Empty::Header)?),
+        ];
+        let mut hashes = Vec::new();
+        for (name, bytes) in &files {
+            write_atomic(&dir.join(name), bytes)?;
+            hashes.push(((*name).to_owned(), content_hash(bytes)));
+        }
+        write_json(
+            &dir.join(MARKER),
+            &Marker {
+                key: key.clone(),
+                files: hashes,
+            },
+        )
+        .with_context(|| format!("finishing the run in {}", dir.display()))
+    }
+}
+
+/// A name as one safe path component: kept as it is when it is letters, digits, `_`, `-` and
+/// inner dots; otherwise the safe characters with a hash of the whole name, so that two names
+/// never share a directory and none leaves the store.
+fn path_component(name: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if !name.is_empty() && name.chars().all(safe) && !name.starts_with('.') {
+        return name.to_owned();
+    }
+    let kept: String = name.chars().filter(|&c| safe(c) && c != '.').collect();
+    format!("{kept}-{:016x}", stable_hash(name.as_bytes()))
+}
+
+/// The histogram layout's fingerprint: the entries of a histogram of fixed values, which change
+/// whenever the bucket layout does.
+fn histogram_layout() -> String {
+    let mut h = Histogram::default();
+    for ns in [
+        1,
+        999,
+        1_000,
+        1_001,
+        123_456,
+        1_000_000,
+        1_500_000,
+        2_000_000,
+        9_999_999,
+        60_000_000,
+        1_000_000_000,
+        3_600_000_000_000,
+    ] {
+        h.record(SimDuration::from_nanos(ns));
+    }
+    let text: String = h.entries().map(|(b, c)| format!("{b}:{c},")).collect();
+    format!("{:016x}", stable_hash(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_safe_distinct_path_components() {
+        assert_eq!(path_component("market_volatility"), "market_volatility");
+        assert_eq!(path_component("v1.2"), "v1.2");
+        for bad in ["x/../../ESCAPED", "..", ".", "", "a b", "a/b"] {
+            let c = path_component(bad);
+            assert!(
+                !c.contains('/') && !c.starts_with('.') && !c.is_empty(),
+                "{bad} → {c}"
+            );
+        }
+        assert_ne!(path_component("a/b"), path_component("a b"));
+    }
+}
