@@ -214,6 +214,127 @@ fn histogram_layout() -> String {
 mod tests {
     use super::*;
 
+    fn key(seed: u64) -> RunKey {
+        RunKey {
+            shardsim_version: "0.1.0".into(),
+            scenario: "x/../../ESCAPED".into(),
+            scenario_hash: "0123456789abcdef".into(),
+            seed,
+            policy: "reactive".into(),
+            routing: "declared".into(),
+            duration_ns: 1_200_000_000_000,
+            score_plans: true,
+            model_hash: Some("fedcba9876543210".into()),
+            histogram_layout: histogram_layout(),
+        }
+    }
+
+    /// Figures whose decimals are long or extreme: they must read back to the same bits.
+    fn output() -> RunOutput {
+        let awkward = [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            1e-300,
+            123456.789e10,
+            -0.0,
+            f64::MIN_POSITIVE,
+        ];
+        let result = RunResult {
+            scenario: "x/../../ESCAPED".into(),
+            seed: 3,
+            policy: "reactive".into(),
+            routing: "declared".into(),
+            invocations: u64::MAX,
+            slo_violation_minutes: awkward[0],
+            excess_load_minutes: awkward[1],
+            timed_out: 7,
+            drops: 0,
+            p99_latency_ms: awkward[2],
+            migrations: 2,
+            expansions: 1,
+            shrinks: 0,
+            migration_cost_slot_secs: awkward[3],
+            max_mean_load_ratio: awkward[4],
+            plans: 1,
+            scored_plans: 1,
+            predicted_benefit: awkward[5],
+            realised_benefit: -awkward[0],
+            realised_slo_minutes: 2.5,
+            calibration_mae: 0.0,
+            calibration_correlation: -1.0 / 7.0,
+            first_action_secs: Some(600.000000001),
+        };
+        let plans = vec![PlanRow {
+            scenario: result.scenario.clone(),
+            seed: 3,
+            policy: "reactive".into(),
+            made_at_s: 540.0,
+            execute_at_s: 600.000000001,
+            actions: "move:f:a>b:hot, \"quoted\"".into(),
+            predicted: awkward[1],
+            realised: None,
+            realised_slo_minutes: Some(awkward[0]),
+            realised_p99_ms: None,
+        }];
+        let mut latency = Histogram::default();
+        for ns in [1_000, 5_000_000, 5_000_001, 1_000_000_000] {
+            latency.record(SimDuration::from_nanos(ns));
+        }
+        RunOutput {
+            result,
+            plans,
+            latency,
+        }
+    }
+
+    fn bits(r: &RunResult) -> Vec<u8> {
+        csv_bytes(std::slice::from_ref(r), Empty::Header).unwrap()
+    }
+
+    #[test]
+    fn a_saved_run_loads_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let run = output();
+        store.save(&key(3), &run).unwrap();
+        let back = store.load(&key(3)).expect("finished");
+        assert_eq!(back.result, run.result);
+        assert_eq!(bits(&back.result), bits(&run.result));
+        assert_eq!(back.plans, run.plans);
+        assert!(back.latency.entries().eq(run.latency.entries()));
+        assert_eq!(back.latency.count(), 4);
+        assert!(store.dir(&key(3)).starts_with(dir.path().join("runs")));
+    }
+
+    #[test]
+    fn another_key_or_a_changed_file_is_run_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        store.save(&key(3), &output()).unwrap();
+        let mut other = key(3);
+        other.model_hash = None;
+        assert!(store.load(&other).is_none(), "another forecaster");
+        other = key(3);
+        other.duration_ns += 1;
+        assert!(store.load(&other).is_none(), "another duration");
+        assert!(store.load(&key(4)).is_none(), "never run");
+        let plans = store.dir(&key(3)).join(PLANS);
+        let mut bytes = std::fs::read(&plans).unwrap();
+        bytes.pop();
+        std::fs::write(&plans, bytes).unwrap();
+        assert!(store.load(&key(3)).is_none(), "a torn plan log");
+    }
+
+    #[test]
+    fn a_run_saved_again_is_unfinished_until_its_marker_is_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        store.save(&key(3), &output()).unwrap();
+        // What a save killed after removing the old marker leaves: files, no marker.
+        remove_synced(&store.dir(&key(3)).join(MARKER)).unwrap();
+        assert!(store.load(&key(3)).is_none());
+    }
+
     #[test]
     fn names_become_safe_distinct_path_components() {
         assert_eq!(path_component("market_volatility"), "market_volatility");
