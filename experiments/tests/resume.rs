@@ -123,8 +123,10 @@ fn a_killed_compare_resumes_and_ends_with_the_bytes_of_an_uninterrupted_one() {
     assert!(rerun.status.success(), "{}", text(&rerun.stderr));
     let stdout = text(&rerun.stdout);
     assert_eq!(skipped(&stdout), kept, "{stdout}");
+    let left = 20 - kept;
+    let plural = if left == 1 { "" } else { "s" };
     assert!(
-        stdout.contains(&format!("{} runs to simulate", 20 - kept)),
+        stdout.contains(&format!("{left} run{plural} to simulate")),
         "{stdout}"
     );
     // One line per simulated run (stdout is not a terminal here), numbered after the skipped.
@@ -156,7 +158,12 @@ fn a_killed_compare_resumes_and_ends_with_the_bytes_of_an_uninterrupted_one() {
     // A third run has nothing left to do.
     let again = run_compare(killed.path());
     assert!(again.status.success(), "{}", text(&again.stderr));
-    assert_eq!(skipped(&text(&again.stdout)), 20);
+    let stdout = text(&again.stdout);
+    assert_eq!(skipped(&stdout), 20);
+    assert!(
+        stdout.contains("every run is finished: nothing to simulate"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -92,7 +92,9 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     let scenarios = load_all(&options.scenarios)?;
     check_distinct_names(&scenarios)?;
     let seeds = &options.seeds;
-    let model = forecaster(options, &scenarios)?.map(std::sync::Arc::new);
+    manifest::begin(&options.out)?;
+    let store = RunStore::new(&options.out);
+    let model = forecaster(options, &scenarios, &store)?.map(std::sync::Arc::new);
     let model_bytes = model.as_ref().map(|m| m.to_bytes());
     let jobs: Vec<(Job<'_>, RunKey)> = scenarios
         .iter()
@@ -115,8 +117,6 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
             (job, key)
         })
         .collect();
-    manifest::begin(&options.out)?;
-    let store = RunStore::new(&options.out);
     let loaded: Vec<Option<RunOutput>> = jobs.iter().map(|(_, key)| store.load(key)).collect();
     announce(&jobs, &loaded, &store);
     let labels = jobs
@@ -205,24 +205,34 @@ fn announce(jobs: &[(Job<'_>, RunKey)], loaded: &[Option<RunOutput>], store: &Ru
         .collect();
     if skipped > 0 {
         println!(
-            "resuming: {skipped} of {} runs already finished in {}/ (skipped, loaded); {} to run",
+            "resuming: {skipped} of {} runs already finished in {}/ (skipped, loaded); {} to \
+             run",
             jobs.len(),
             store.root().display(),
             to_run.len()
         );
     }
+    if to_run.is_empty() {
+        println!("every run is finished: nothing to simulate");
+        return;
+    }
     let hours: f64 = to_run
         .iter()
         .map(|j| j.duration.as_secs_f64() / 3600.0)
         .sum();
+    let n = to_run.len();
     println!(
-        "{} runs to simulate, {hours:.1} simulated hours in all",
-        to_run.len()
+        "{n} run{} to simulate, {hours:.1} simulated hours in all",
+        if n == 1 { "" } else { "s" }
     );
 }
 
 /// The forecaster of `predictive` (none when it is not compared), announced on the terminal.
-fn forecaster(options: &CompareOptions, scenarios: &[Scenario]) -> Result<Option<ForecastModel>> {
+fn forecaster(
+    options: &CompareOptions,
+    scenarios: &[Scenario],
+    store: &RunStore,
+) -> Result<Option<ForecastModel>> {
     if !options.policies.iter().any(|p| p == "predictive") {
         return Ok(None);
     }
@@ -241,18 +251,49 @@ fn forecaster(options: &CompareOptions, scenarios: &[Scenario]) -> Result<Option
             if let Some(s) = train_seeds.iter().find(|s| seeds.contains(s)) {
                 bail!("training seed {s} is also compared: the seeds must be disjoint");
             }
-            println!(
-                "no --model given: training one on seeds {}..{} (disjoint from the compared seeds)",
+            let (first, last) = (
                 train_seeds.first().copied().unwrap_or(0),
-                train_seeds.last().copied().unwrap_or(0)
+                train_seeds.last().copied().unwrap_or(0),
             );
-            let m = train_for_compare(scenarios, &train_seeds, options.duration)?;
+            let key = serde_json::json!({
+                "shardsim_version": env!("CARGO_PKG_VERSION"),
+                "scenarios": scenarios
+                    .iter()
+                    .map(|s| (s.name.clone(), format!("{:016x}", s.hash)))
+                    .collect::<Vec<_>>(),
+                "train_seeds": train_seeds,
+                "duration_ns": options.duration.map(|d| d.as_nanos()),
+                "horizon_ns": TRAINING_HORIZON.as_nanos(),
+                "config": format!("{:?}", TrainConfig::default()),
+            });
+            let saved = store
+                .load_forecaster(&key)
+                .and_then(|b| ForecastModel::from_bytes(&b).ok());
+            let m = if let Some(m) = saved {
+                println!(
+                    "no --model given: using the one trained before on seeds {first}..{last}, \
+                     saved in {}/",
+                    store.forecaster_dir().display()
+                );
+                m
+            } else {
+                println!(
+                    "no --model given: training one on seeds {first}..{last} (disjoint from the \
+                     compared seeds)"
+                );
+                let m = train_for_compare(scenarios, &train_seeds, options.duration)?;
+                store.save_forecaster(&key, &m.to_bytes())?;
+                m
+            };
             println!("forecaster: {:?}, {}", m.kind, m.metadata.source);
             m
         }
     };
     Ok(Some(m))
 }
+
+/// The horizon of the forecaster `compare` trains.
+const TRAINING_HORIZON: SimDuration = SimDuration::from_mins(15);
 
 /// Trains the forecaster `compare` uses when none is given, on seeds disjoint from the
 /// compared ones.
@@ -265,7 +306,7 @@ fn train_for_compare(
         scenarios,
         seeds,
         duration,
-        SimDuration::from_mins(15),
+        TRAINING_HORIZON,
         "training data",
     )?
     .train(TrainConfig::default())

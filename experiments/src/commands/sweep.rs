@@ -66,9 +66,10 @@ impl Progress for SweepProgress {
             if left > 0 {
                 let threads = rayon::current_num_threads().max(1);
                 println!(
-                    "estimate: about {:.0} s of wall time for the {left} runs left ({threads} at a \
-                     time, if they take as long as this one)",
-                    secs * left.div_ceil(threads) as f64
+                    "estimate: about {:.0} s of wall time for the {left} run{} left ({threads} \
+                     at a time, if they take as long as this one)",
+                    secs * left.div_ceil(threads) as f64,
+                    if left == 1 { "" } else { "s" }
                 );
             }
         });

@@ -11,24 +11,23 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use shardsim_sim::SimDuration;
 use shardsim_sim::cluster::Histogram;
 use shardsim_sim::hash::stable_hash;
 
 use super::{Job, PlanRow, RunOutput, RunResult};
-use crate::io::atomic::remove_synced;
 use crate::io::csv::{Empty, csv_bytes, read_csv};
-use crate::io::manifest::content_hash;
-use crate::io::{write_atomic, write_json};
+use crate::io::marker::{is_finished, write_marked};
+use crate::io::path_component;
 
-/// The completion marker's file name.
-const MARKER: &str = "done.json";
 /// The run's files besides the marker, in the order they are written.
 const RESULT: &str = "result.csv";
 const PLANS: &str = "plans.csv";
 const LATENCY: &str = "latency.csv";
+/// The trained forecaster's file.
+const FORECASTER: &str = "forecaster.model";
 
 /// Everything a run's results depend on: a finished run with the same key is not run again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,13 +73,6 @@ impl RunKey {
     }
 }
 
-/// The completion marker: the key, and each file's hash (a file changed or torn since is caught).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Marker {
-    key: RunKey,
-    files: Vec<(String, String)>,
-}
-
 /// One histogram bucket, a row of a run's `latency.csv`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct LatencyEntry {
@@ -119,14 +111,8 @@ impl RunStore {
     /// it must be run (never an error: a damaged result is simply made again).
     pub fn load(&self, key: &RunKey) -> Option<RunOutput> {
         let dir = self.dir(key);
-        let marker: Marker = serde_json::from_slice(&std::fs::read(dir.join(MARKER)).ok()?).ok()?;
-        if marker.key != *key {
+        if !is_finished(&dir, key) {
             return None;
-        }
-        for (name, hash) in &marker.files {
-            if content_hash(&std::fs::read(dir.join(name)).ok()?) != *hash {
-                return None;
-            }
         }
         let mut results: Vec<RunResult> = read_csv(&dir.join(RESULT)).ok()?;
         let plans: Vec<PlanRow> = read_csv(&dir.join(PLANS)).ok()?;
@@ -140,50 +126,45 @@ impl RunStore {
         })
     }
 
-    /// Writes a finished run: the old marker goes first and the new one last, so that a run
-    /// killed while writing is never taken for finished.
+    /// The forecaster trained before for `key` (what it was trained on), if saved whole.
+    pub fn load_forecaster(&self, key: &serde_json::Value) -> Option<Vec<u8>> {
+        let dir = self.forecaster_dir();
+        is_finished(&dir, key)
+            .then(|| std::fs::read(dir.join(FORECASTER)).ok())
+            .flatten()
+    }
+
+    /// Saves the forecaster trained for `key`, so that a rerun does not train it again.
+    pub fn save_forecaster(&self, key: &serde_json::Value, bytes: &[u8]) -> Result<()> {
+        write_marked(&self.forecaster_dir(), key, &[(FORECASTER, bytes.to_vec())])
+    }
+
+    /// Where the trained forecaster is kept: `OUT/runs/forecaster/`, beside the runs (a scenario
+    /// directory of that name holds policy directories, never these files).
+    pub fn forecaster_dir(&self) -> PathBuf {
+        self.root.join("forecaster")
+    }
+
+    /// Writes a finished run, its marker last (see [`write_marked`]).
     pub fn save(&self, key: &RunKey, run: &RunOutput) -> Result<()> {
-        let dir = self.dir(key);
-        remove_synced(&dir.join(MARKER))?;
         let entries: Vec<LatencyEntry> = run
             .latency
             .entries()
             .map(|(bucket, count)| LatencyEntry { bucket, count })
             .collect();
-        let files = [
-            (
-                RESULT,
-                csv_bytes(std::slice::from_ref(&run.result), Empty::Header)?,
-            ),
-            (PLANS, csv_bytes(&run.plans, Empty::Header)?),
-            (LATENCY, csv_bytes(&entries, Empty::Header)?),
-        ];
-        let mut hashes = Vec::new();
-        for (name, bytes) in &files {
-            write_atomic(&dir.join(name), bytes)?;
-            hashes.push(((*name).to_owned(), content_hash(bytes)));
-        }
-        write_json(
-            &dir.join(MARKER),
-            &Marker {
-                key: key.clone(),
-                files: hashes,
-            },
+        write_marked(
+            &self.dir(key),
+            key,
+            &[
+                (
+                    RESULT,
+                    csv_bytes(std::slice::from_ref(&run.result), Empty::Header)?,
+                ),
+                (PLANS, csv_bytes(&run.plans, Empty::Header)?),
+                (LATENCY, csv_bytes(&entries, Empty::Header)?),
+            ],
         )
-        .with_context(|| format!("finishing the run in {}", dir.display()))
     }
-}
-
-/// A name as one safe path component: kept as it is when it is letters, digits, `_`, `-` and
-/// inner dots; otherwise the safe characters with a hash of the whole name, so that two names
-/// never share a directory and none leaves the store.
-fn path_component(name: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    if !name.is_empty() && name.chars().all(safe) && !name.starts_with('.') {
-        return name.to_owned();
-    }
-    let kept: String = name.chars().filter(|&c| safe(c) && c != '.').collect();
-    format!("{kept}-{:016x}", stable_hash(name.as_bytes()))
 }
 
 /// The histogram layout's fingerprint: the entries of a histogram of fixed values, which change
@@ -213,6 +194,8 @@ fn histogram_layout() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::atomic::remove_synced;
+    use crate::io::marker::MARKER;
 
     fn key(seed: u64) -> RunKey {
         RunKey {
@@ -326,6 +309,20 @@ mod tests {
     }
 
     #[test]
+    fn a_trained_forecaster_is_reused_only_for_the_same_training() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let key = serde_json::json!({ "train_seeds": [4, 5, 6, 7] });
+        assert!(store.load_forecaster(&key).is_none());
+        store.save_forecaster(&key, b"model bytes").unwrap();
+        assert_eq!(store.load_forecaster(&key).unwrap(), b"model bytes");
+        let other = serde_json::json!({ "train_seeds": [4, 5, 6, 8] });
+        assert!(store.load_forecaster(&other).is_none());
+        std::fs::write(store.forecaster_dir().join(FORECASTER), b"model byteZ").unwrap();
+        assert!(store.load_forecaster(&key).is_none(), "changed bytes");
+    }
+
+    #[test]
     fn a_run_saved_again_is_unfinished_until_its_marker_is_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
@@ -333,19 +330,5 @@ mod tests {
         // What a save killed after removing the old marker leaves: files, no marker.
         remove_synced(&store.dir(&key(3)).join(MARKER)).unwrap();
         assert!(store.load(&key(3)).is_none());
-    }
-
-    #[test]
-    fn names_become_safe_distinct_path_components() {
-        assert_eq!(path_component("market_volatility"), "market_volatility");
-        assert_eq!(path_component("v1.2"), "v1.2");
-        for bad in ["x/../../ESCAPED", "..", ".", "", "a b", "a/b"] {
-            let c = path_component(bad);
-            assert!(
-                !c.contains('/') && !c.starts_with('.') && !c.is_empty(),
-                "{bad} → {c}"
-            );
-        }
-        assert_ne!(path_component("a/b"), path_component("a b"));
     }
 }
