@@ -289,3 +289,34 @@ fn two_scenarios_with_one_name_are_an_error_naming_both_files() {
     );
     assert!(!dir.path().join("out").exists(), "nothing runs");
 }
+
+#[test]
+fn dataset_saves_each_run_and_a_rerun_remakes_only_the_unfinished_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let fixture = fixture("surge.toml");
+    let args = [
+        "dataset",
+        fixture.to_str().unwrap(),
+        "--seeds",
+        "1..3",
+        "--duration",
+        "1h",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = shardsim(&args);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let whole = std::fs::read(&out).unwrap();
+    // Seed 2 as a kill while saving it leaves it: rows half-written, no marker.
+    let seed2 = dir.path().join("rows.csv.runs/surge/seed-2");
+    std::fs::remove_file(seed2.join("done.json")).unwrap();
+    std::fs::write(seed2.join("rows.csv"), &whole[..whole.len() / 3]).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let rerun = shardsim(&args);
+    assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+    let stdout = text(&rerun.stdout);
+    assert_eq!(skipped(&stdout), 2, "{stdout}");
+    assert!(stdout.contains("run 3/3 done: surge seed 2 ("), "{stdout}");
+    assert!(std::fs::read(&out).unwrap() == whole, "the rows differ after resuming");
+}

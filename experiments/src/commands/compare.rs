@@ -7,7 +7,7 @@ use shardsim_model::{ForecastModel, TrainConfig};
 use shardsim_sim::SimDuration;
 
 use super::interrupt;
-use super::sweep::SweepProgress;
+use super::sweep::{self, SweepProgress};
 use super::train::training_rows;
 use crate::cli::CompareArgs;
 use crate::compare::{
@@ -90,7 +90,7 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         );
     }
     let scenarios = load_all(&options.scenarios)?;
-    check_distinct_names(&scenarios)?;
+    sweep::check_distinct_names(&scenarios)?;
     let seeds = &options.seeds;
     manifest::begin(&options.out)?;
     let store = RunStore::new(&options.out);
@@ -118,7 +118,13 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         })
         .collect();
     let loaded: Vec<Option<RunOutput>> = jobs.iter().map(|(_, key)| store.load(key)).collect();
-    announce(&jobs, &loaded, &store);
+    let hours: Vec<f64> = jobs
+        .iter()
+        .zip(&loaded)
+        .filter(|(_, l)| l.is_none())
+        .map(|((j, _), _)| j.duration.as_secs_f64() / 3600.0)
+        .collect();
+    sweep::say_what_is_left(jobs.len(), &hours, store.root());
     let labels = jobs
         .iter()
         .map(|(j, _)| format!("{} seed {} {}", j.scenario.name, j.seed, j.policy))
@@ -134,15 +140,7 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     let done = compare::run_all(&jobs, loaded, &sweep, &bar);
     bar.finish();
     let done = done?;
-    let finished = done.iter().filter(|d| d.is_some()).count();
-    if finished < done.len() {
-        bail!(
-            "interrupted: {finished} of {} runs are finished and saved in {}/; rerun the same \
-             command to resume (finished runs are loaded, not simulated again)",
-            done.len(),
-            store.root().display()
-        );
-    }
+    sweep::check_all_ran(&done, store.root())?;
     let Gathered {
         results,
         plans,
@@ -174,57 +172,6 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     }
     compare::write_manifest(&options.out)?;
     Ok(comparison)
-}
-
-/// Two scenarios of one comparison with the same name would merge their results (and share
-/// their run directories).
-fn check_distinct_names(scenarios: &[Scenario]) -> Result<()> {
-    for (i, a) in scenarios.iter().enumerate() {
-        if let Some(b) = scenarios[..i].iter().find(|b| b.name == a.name) {
-            bail!(
-                "{} and {} both name their scenario `{}`: the scenarios of one comparison \
-                 need distinct names (change `name` in one of them)",
-                b.origin,
-                a.origin,
-                a.name
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Says, before anything runs, how many runs were finished before and how much simulated time
-/// is left.
-fn announce(jobs: &[(Job<'_>, RunKey)], loaded: &[Option<RunOutput>], store: &RunStore) {
-    let skipped = loaded.iter().filter(|l| l.is_some()).count();
-    let to_run: Vec<&Job<'_>> = jobs
-        .iter()
-        .zip(loaded)
-        .filter(|(_, l)| l.is_none())
-        .map(|((j, _), _)| j)
-        .collect();
-    if skipped > 0 {
-        println!(
-            "resuming: {skipped} of {} runs already finished in {}/ (skipped, loaded); {} to \
-             run",
-            jobs.len(),
-            store.root().display(),
-            to_run.len()
-        );
-    }
-    if to_run.is_empty() {
-        println!("every run is finished: nothing to simulate");
-        return;
-    }
-    let hours: f64 = to_run
-        .iter()
-        .map(|j| j.duration.as_secs_f64() / 3600.0)
-        .sum();
-    let n = to_run.len();
-    println!(
-        "{n} run{} to simulate, {hours:.1} simulated hours in all",
-        if n == 1 { "" } else { "s" }
-    );
 }
 
 /// The forecaster of `predictive` (none when it is not compared), announced on the terminal.
