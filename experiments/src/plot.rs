@@ -284,7 +284,8 @@ fn heatmap(dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             }
         }
     }
-    let scenario = std::fs::read(dir.join("manifest.json"))
+    // From the summary: the manifest is written after the charts.
+    let scenario = std::fs::read(dir.join("summary.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|m| m["scenario"].as_str().map(str::to_owned))

@@ -5,13 +5,16 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use shardsim_model::{ForecastModel, TrainConfig};
 use shardsim_sim::SimDuration;
-use shardsim_sim::cluster::Histogram;
 
-use super::progress;
+use super::interrupt;
+use super::sweep::{self, SweepProgress};
 use super::train::training_rows;
 use crate::cli::CompareArgs;
-use crate::compare::{self, Job, PlanRow, PolicyLatency, RunResult};
+use crate::compare::{
+    self, Job, PlanRow, PolicyLatency, RunKey, RunOutput, RunResult, RunStore, Sweep,
+};
 use crate::forecast;
+use crate::io::manifest;
 use crate::plot;
 use crate::report;
 use crate::report::comparison::ScenarioComparison;
@@ -72,6 +75,11 @@ pub fn command(args: &CompareArgs) -> Result<Vec<ScenarioComparison>> {
 }
 
 /// Runs the comparison, writes its files and charts, prints its table; returns it.
+///
+/// Each run is saved under `OUT/runs/` as it finishes; a rerun loads the runs whose inputs are
+/// unchanged instead of simulating them, so an interrupted comparison resumes. The tables are
+/// built from the runs in job order, whichever were loaded, so a resumed comparison writes the
+/// same bytes as one never interrupted.
 pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     compare::check_policies(&options.policies)?;
     if !options.policies.contains(&options.reference) {
@@ -82,9 +90,13 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         );
     }
     let scenarios = load_all(&options.scenarios)?;
+    sweep::check_distinct_names(&scenarios)?;
     let seeds = &options.seeds;
-    let model = forecaster(options, &scenarios)?.map(std::sync::Arc::new);
-    let jobs: Vec<Job<'_>> = scenarios
+    manifest::begin(&options.out)?;
+    let store = RunStore::new(&options.out);
+    let model = forecaster(options, &scenarios, &store)?.map(std::sync::Arc::new);
+    let model_bytes = model.as_ref().map(|m| m.to_bytes());
+    let jobs: Vec<(Job<'_>, RunKey)> = scenarios
         .iter()
         .flat_map(|sc| {
             seeds.iter().flat_map(move |&seed| {
@@ -100,15 +112,40 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
                 })
             })
         })
+        .map(|job| {
+            let key = RunKey::of(&job, options.score_plans, model_bytes.as_deref());
+            (job, key)
+        })
         .collect();
-    let bar = progress(jobs.len(), "comparing");
-    let done = compare::run_all(&jobs, model.as_ref(), options.score_plans, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    let loaded: Vec<Option<RunOutput>> = jobs.iter().map(|(_, key)| store.load(key)).collect();
+    let hours: Vec<f64> = jobs
+        .iter()
+        .zip(&loaded)
+        .filter(|(_, l)| l.is_none())
+        .map(|((j, _), _)| j.duration.as_secs_f64() / 3600.0)
+        .collect();
+    sweep::say_what_is_left(jobs.len(), &hours, store.root());
+    let labels = jobs
+        .iter()
+        .map(|(j, _)| format!("{} seed {} {}", j.scenario.name, j.seed, j.policy))
+        .collect();
+    let skipped = loaded.iter().filter(|l| l.is_some()).count();
+    let bar = SweepProgress::new(labels, skipped, "comparing");
+    let sweep = Sweep {
+        model: model.as_ref(),
+        score_plans: options.score_plans,
+        store: &store,
+        stop: interrupt::stop_flag(),
+    };
+    let done = compare::run_all(&jobs, loaded, &sweep, &bar);
+    bar.finish();
+    let done = done?;
+    sweep::check_all_ran(&done, store.root())?;
     let Gathered {
         results,
         plans,
         latency,
-    } = gather(done);
+    } = gather(done.into_iter().flatten());
     let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
     let comparison =
         report::comparison::compare(&results, &names, &options.policies, &options.reference);
@@ -133,11 +170,16 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
             charts.len()
         );
     }
+    compare::write_manifest(&options.out)?;
     Ok(comparison)
 }
 
 /// The forecaster of `predictive` (none when it is not compared), announced on the terminal.
-fn forecaster(options: &CompareOptions, scenarios: &[Scenario]) -> Result<Option<ForecastModel>> {
+fn forecaster(
+    options: &CompareOptions,
+    scenarios: &[Scenario],
+    store: &RunStore,
+) -> Result<Option<ForecastModel>> {
     if !options.policies.iter().any(|p| p == "predictive") {
         return Ok(None);
     }
@@ -156,18 +198,49 @@ fn forecaster(options: &CompareOptions, scenarios: &[Scenario]) -> Result<Option
             if let Some(s) = train_seeds.iter().find(|s| seeds.contains(s)) {
                 bail!("training seed {s} is also compared: the seeds must be disjoint");
             }
-            println!(
-                "no --model given: training one on seeds {}..{} (disjoint from the compared seeds)",
+            let (first, last) = (
                 train_seeds.first().copied().unwrap_or(0),
-                train_seeds.last().copied().unwrap_or(0)
+                train_seeds.last().copied().unwrap_or(0),
             );
-            let m = train_for_compare(scenarios, &train_seeds, options.duration)?;
+            let key = serde_json::json!({
+                "shardsim_version": env!("CARGO_PKG_VERSION"),
+                "scenarios": scenarios
+                    .iter()
+                    .map(|s| (s.name.clone(), format!("{:016x}", s.hash)))
+                    .collect::<Vec<_>>(),
+                "train_seeds": train_seeds,
+                "duration_ns": options.duration.map(|d| d.as_nanos()),
+                "horizon_ns": TRAINING_HORIZON.as_nanos(),
+                "config": format!("{:?}", TrainConfig::default()),
+            });
+            let saved = store
+                .load_forecaster(&key)
+                .and_then(|b| ForecastModel::from_bytes(&b).ok());
+            let m = if let Some(m) = saved {
+                println!(
+                    "no --model given: using the one trained before on seeds {first}..{last}, \
+                     saved in {}/",
+                    store.forecaster_dir().display()
+                );
+                m
+            } else {
+                println!(
+                    "no --model given: training one on seeds {first}..{last} (disjoint from the \
+                     compared seeds)"
+                );
+                let m = train_for_compare(scenarios, &train_seeds, options.duration)?;
+                store.save_forecaster(&key, &m.to_bytes())?;
+                m
+            };
             println!("forecaster: {:?}, {}", m.kind, m.metadata.source);
             m
         }
     };
     Ok(Some(m))
 }
+
+/// The horizon of the forecaster `compare` trains.
+const TRAINING_HORIZON: SimDuration = SimDuration::from_mins(15);
 
 /// Trains the forecaster `compare` uses when none is given, on seeds disjoint from the
 /// compared ones.
@@ -180,7 +253,7 @@ fn train_for_compare(
         scenarios,
         seeds,
         duration,
-        SimDuration::from_mins(15),
+        TRAINING_HORIZON,
         "training data",
     )?
     .train(TrainConfig::default())
@@ -194,11 +267,16 @@ struct Gathered {
     latency: Vec<PolicyLatency>,
 }
 
-fn gather(done: Vec<(RunResult, Vec<PlanRow>, Histogram)>) -> Gathered {
+fn gather(done: impl IntoIterator<Item = RunOutput>) -> Gathered {
     let mut merged: Vec<PolicyLatency> = Vec::new();
     let mut results = Vec::new();
     let mut plans: Vec<PlanRow> = Vec::new();
-    for (r, p, latency) in done {
+    for RunOutput {
+        result: r,
+        plans: p,
+        latency,
+    } in done
+    {
         match merged
             .iter_mut()
             .find(|m| m.scenario == r.scenario && m.policy == r.policy)

@@ -11,6 +11,7 @@ use shardsim_sim::SimDuration;
 use super::progress;
 use crate::cli::EvaluateArgs;
 use crate::forecast;
+use crate::io::manifest;
 use crate::io::{file_name, write_json};
 use crate::plot;
 use crate::scenario::{Scenario, load_all};
@@ -157,6 +158,7 @@ pub struct Publish<'a> {
 /// Prints the score table and writes the JSON, `forecast.csv` and the charts.
 pub fn publish(evaluation: &Evaluation, to: &Publish<'_>) -> Result<()> {
     let scores = &evaluation.scores;
+    manifest::begin(to.out)?;
     print!("{}", forecast::render(scores));
     if let Some(path) = to.json {
         let body = serde_json::json!({ "model": to.model_file, "models": scores });
@@ -180,5 +182,12 @@ pub fn publish(evaluation: &Evaluation, to: &Publish<'_>) -> Result<()> {
         plot::plot_dir(to.out)?;
         println!("charts in {}/charts/", to.out.display());
     }
-    Ok(())
+    // Last: the evaluation finished (what `shardsim plot` checks).
+    let body = serde_json::json!({
+        "command": "evaluate",
+        "shardsim_version": env!("CARGO_PKG_VERSION"),
+        "model": to.model_file,
+        "files": manifest::entries(to.out, &["forecast.csv"])?,
+    });
+    write_json(&to.out.join(manifest::MANIFEST), &body)
 }

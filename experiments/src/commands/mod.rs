@@ -10,8 +10,10 @@ pub mod compare;
 pub mod dataset;
 pub mod default;
 pub mod evaluate;
+pub mod interrupt;
 pub mod plot;
 pub mod run;
+pub mod sweep;
 pub mod train;
 pub mod validate;
 

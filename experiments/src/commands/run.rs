@@ -11,6 +11,7 @@ use crate::cli::RunArgs;
 use crate::forecast;
 use crate::io::atomic::write_atomic;
 use crate::io::file_name;
+use crate::io::manifest;
 use crate::plot;
 use crate::report::summary;
 use crate::run::{self, RunSpec};
@@ -92,12 +93,13 @@ pub fn run(spec: &RunSpec, out: &Path, output: RunOutput) -> Result<run::Finishe
     } else {
         indicatif::ProgressBar::hidden()
     };
+    manifest::begin(out)?;
     let wall = wall_clock();
     let done = run::simulate(spec, |secs| bar.set_position(secs))?;
     bar.finish_and_clear();
     let elapsed = wall.elapsed().as_secs_f64();
     let summary = summary::summarise(spec, &done);
-    run::write_results(out, spec, &done, &summary)?;
+    let written = run::write_results(out, spec, &done, &summary)?;
     print!(
         "{}",
         summary::render(&summary, done.sim.model().topology().shards.len())
@@ -111,5 +113,6 @@ pub fn run(spec: &RunSpec, out: &Path, output: RunOutput) -> Result<run::Finishe
         plot::plot_dir(out)?;
         println!("  charts in   {}/charts/", out.display());
     }
+    run::write_manifest(out, spec, &written)?;
     Ok(done)
 }

@@ -1,6 +1,7 @@
 //! The files of a comparison: `runs.csv` and `plans.csv` (one row per run and per plan),
 //! `comparison.json` and `comparison.csv` (the table), and `latency.csv` (quantiles of each
-//! policy's merged latency). `shardsim plot` reads them back.
+//! policy's merged latency), then `manifest.json` (written last: the comparison finished).
+//! `shardsim plot` reads them back.
 
 use std::path::Path;
 
@@ -9,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use shardsim_sim::cluster::Histogram;
 
 use super::{PlanRow, RunResult};
-use crate::io::csv::{Empty, csv_bytes, fixed6, fixed6_or_empty, shortest, write_csv};
-use crate::io::{write_atomic, write_json};
+use crate::io::csv::{fixed6, fixed6_or_empty, shortest, write_csv};
+use crate::io::manifest::{self, MANIFEST};
+use crate::io::write_json;
 use crate::report::comparison::ScenarioComparison;
 
 /// Writes `runs.csv`, `plans.csv`, `comparison.json` and `comparison.csv` into `dir`.
@@ -22,14 +24,33 @@ pub fn write(
     comparison: &[ScenarioComparison],
 ) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_atomic(&dir.join("runs.csv"), &csv_bytes(results, Empty::Nothing)?)?;
-    write_atomic(&dir.join("plans.csv"), &csv_bytes(plans, Empty::Nothing)?)?;
+    write_csv(&dir.join("runs.csv"), results)?;
+    write_csv(&dir.join("plans.csv"), plans)?;
     write_csv(&dir.join("comparison.csv"), &comparison_rows(comparison))?;
     let body = serde_json::json!({
         "meta": meta,
         "scenarios": comparison,
     });
     write_json(&dir.join("comparison.json"), &body)
+}
+
+/// The tables a finished comparison lists in its manifest.
+const TABLES: [&str; 5] = [
+    "runs.csv",
+    "plans.csv",
+    "comparison.csv",
+    "comparison.json",
+    "latency.csv",
+];
+
+/// Writes `manifest.json`, the comparison's last file: the tables' names and hashes.
+pub fn write_manifest(dir: &Path) -> Result<()> {
+    let body = serde_json::json!({
+        "command": "compare",
+        "shardsim_version": env!("CARGO_PKG_VERSION"),
+        "files": manifest::entries(dir, &TABLES)?,
+    });
+    write_json(&dir.join(MANIFEST), &body)
 }
 
 /// `comparison.csv`: one row per (scenario, policy), the paired difference from the reference

@@ -1,9 +1,11 @@
 //! `shardsim compare`: every (scenario, seed, policy) run in parallel, paired by seed, with
 //! what each run produced: its figures ([`RunResult`], a row of `runs.csv`), its plan log
 //! ([`PlanRow`], `plans.csv`) and its latency histogram. The comparison itself is built in
-//! [`crate::report::comparison`]; [`files`] writes everything.
+//! [`crate::report::comparison`]; [`files`] writes the tables, [`store`] each run as it
+//! finishes (what a rerun resumes from).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
@@ -19,8 +21,10 @@ use crate::report::stats::correlation;
 use crate::scenario::Scenario;
 
 pub mod files;
+pub mod store;
 
-pub use files::{LATENCY_QUANTILES, PolicyLatency, write, write_latency};
+pub use files::{LATENCY_QUANTILES, PolicyLatency, write, write_latency, write_manifest};
+pub use store::{RunKey, RunStore};
 
 /// One (scenario, seed, policy) job.
 #[derive(Clone, Debug)]
@@ -114,12 +118,23 @@ pub struct PlanRow {
     pub realised_p99_ms: Option<f64>,
 }
 
+/// What one run produced: its row, its plan log, and the latency of its completed invocations.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The run's figures.
+    pub result: RunResult,
+    /// Its plans.
+    pub plans: Vec<PlanRow>,
+    /// Every completed invocation's latency.
+    pub latency: Histogram,
+}
+
 /// Runs one job to the end of its arrival window, then drains and checks the books.
 pub fn run_job(
     job: &Job<'_>,
     model: Option<&Arc<ForecastModel>>,
     score_plans: bool,
-) -> Result<(RunResult, Vec<PlanRow>, Histogram)> {
+) -> Result<RunOutput> {
     let routing = shardsim_sim::cluster::policy_by_name(&job.routing)?;
     let policy: Box<dyn MigrationPolicy> = policy_by_name(&job.policy)
         .with_context(|| format!("unknown migration policy `{}`", job.policy))?;
@@ -144,9 +159,11 @@ pub fn run_job(
     for f in c.function_metrics() {
         latency.merge(&f.latency);
     }
-    let result = run_result(job, &done, &latency);
-    let plans = plan_rows(job, c, &done.records);
-    Ok((result, plans, latency))
+    Ok(RunOutput {
+        result: run_result(job, &done, &latency),
+        plans: plan_rows(job, c, &done.records),
+        latency,
+    })
 }
 
 /// The figures of one finished job; `latency` is every completed invocation's, as in `run`.
@@ -241,20 +258,53 @@ fn plan_rows(job: &Job<'_>, c: &Cluster, records: &[PlanRecord]) -> Vec<PlanRow>
         .collect()
 }
 
-/// Runs every job in parallel; results come back in job order whatever the thread count.
+/// Told when each simulated run starts and ends (by its index in the job list), for progress
+/// reports.
+pub trait Progress: Sync {
+    /// Job `index` starts.
+    fn started(&self, index: usize);
+    /// Job `index` finished and its results are saved.
+    fn finished(&self, index: usize);
+}
+
+/// How a sweep runs: the jobs' shared settings, where finished runs are saved, and the flag
+/// that stops it starting new runs.
+pub struct Sweep<'a> {
+    /// The forecaster, if a policy uses one.
+    pub model: Option<&'a Arc<ForecastModel>>,
+    /// Score every plan by forking.
+    pub score_plans: bool,
+    /// Where each run is saved as it finishes.
+    pub store: &'a RunStore,
+    /// Set (by ctrl-c): runs not yet started are not started.
+    pub stop: &'a AtomicBool,
+}
+
+/// Runs in parallel every job that `done` has no output for, saving each as it finishes; the
+/// outputs come back in job order whatever the thread count. A job left `None` was not started
+/// because the sweep was stopped.
 pub fn run_all(
-    jobs: &[Job<'_>],
-    model: Option<&Arc<ForecastModel>>,
-    score_plans: bool,
-    on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<(RunResult, Vec<PlanRow>, Histogram)>> {
-    jobs.par_iter()
-        .map(|job| {
-            let r = run_job(job, model, score_plans);
-            on_done();
-            r
-        })
-        .collect()
+    jobs: &[(Job<'_>, RunKey)],
+    mut done: Vec<Option<RunOutput>>,
+    sweep: &Sweep<'_>,
+    progress: &dyn Progress,
+) -> Result<Vec<Option<RunOutput>>> {
+    done.par_iter_mut()
+        .enumerate()
+        .filter(|(_, d)| d.is_none())
+        .try_for_each(|(i, slot)| -> Result<()> {
+            if sweep.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            progress.started(i);
+            let (job, key) = &jobs[i];
+            let out = run_job(job, sweep.model, sweep.score_plans)?;
+            sweep.store.save(key, &out)?;
+            *slot = Some(out);
+            progress.finished(i);
+            Ok(())
+        })?;
+    Ok(done)
 }
 
 /// Checks policy names against the known ones.

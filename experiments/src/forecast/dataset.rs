@@ -69,14 +69,20 @@ impl Serialize for DatasetRow<'_> {
 
 /// Writes the runs' rows to `path`; returns how many.
 pub fn write_csv(path: &Path, runs: &[RunRows]) -> Result<usize> {
+    write_atomic(path, &csv_text(runs)?)?;
+    Ok(runs.iter().map(|r| r.rows.len()).sum())
+}
+
+/// One run's rows as a dataset file of its own (how `dataset` saves a run as it finishes).
+pub fn run_bytes(run: &RunRows) -> Result<Vec<u8>> {
+    csv_text(std::slice::from_ref(run))
+}
+
+fn csv_text(runs: &[RunRows]) -> Result<Vec<u8>> {
     let rows = runs
         .iter()
         .flat_map(|run| run.rows.iter().map(move |row| DatasetRow { run, row }));
-    write_atomic(
-        path,
-        &csv_bytes_with_columns(&columns(), rows, Empty::Header)?,
-    )?;
-    Ok(runs.iter().map(|r| r.rows.len()).sum())
+    csv_bytes_with_columns(&columns(), rows, Empty::Header)
 }
 
 /// Reads rows written by [`write_csv`], with the scenario of each run; the header must match

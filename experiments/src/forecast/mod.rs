@@ -3,6 +3,7 @@
 //! reads back. The dataset file is in [`dataset`].
 
 pub mod dataset;
+pub mod saved;
 
 pub use dataset::{read_csv, write_csv};
 
@@ -46,23 +47,34 @@ pub fn collect(
     jobs.par_iter()
         .enumerate()
         .map(|(i, (scenario, seed))| {
-            let h = horizon_intervals(horizon, scenario.metrics_interval)?;
-            let spec = RunSpec {
-                seed: *seed,
-                duration: duration.unwrap_or(scenario.duration),
-                ..RunSpec::new((*scenario).clone())
-            };
-            let done = simulate(&spec, |_| {})?;
-            let history = History::from_cluster(done.sim.model(), done.intervals);
-            let rows = features::rows(&history, i as u32, h);
+            let rows = simulate_rows(scenario, *seed, i, duration, horizon)?;
             on_done();
-            Ok(RunRows {
-                scenario: scenario.name.clone(),
-                seed: *seed,
-                rows,
-            })
+            Ok(rows)
         })
         .collect()
+}
+
+/// The rows of one simulated run of `scenario` on `seed`, numbered `index` (their `run`).
+pub fn simulate_rows(
+    scenario: &Scenario,
+    seed: u64,
+    index: usize,
+    duration: Option<SimDuration>,
+    horizon: SimDuration,
+) -> Result<RunRows> {
+    let h = horizon_intervals(horizon, scenario.metrics_interval)?;
+    let spec = RunSpec {
+        seed,
+        duration: duration.unwrap_or(scenario.duration),
+        ..RunSpec::new(scenario.clone())
+    };
+    let done = simulate(&spec, |_| {})?;
+    let history = History::from_cluster(done.sim.model(), done.intervals);
+    Ok(RunRows {
+        scenario: scenario.name.clone(),
+        seed,
+        rows: features::rows(&history, index as u32, h),
+    })
 }
 
 fn horizon_intervals(horizon: SimDuration, interval: SimDuration) -> Result<usize> {

@@ -3,9 +3,8 @@
 //! modules.
 //!
 //! A table's header comes from its row type, not from its rows, so that a table with no rows is
-//! still a header line ([`Empty::Header`]). `runs.csv` and `plans.csv` have always been written
-//! by the csv crate's own header logic, which writes nothing for no rows; [`Empty::Nothing`]
-//! keeps them byte for byte.
+//! still a header line ([`Empty::Header`]); [`Empty::Nothing`] writes an empty file instead,
+//! as the csv crate's own header logic does.
 
 use std::path::Path;
 

@@ -12,8 +12,9 @@ use shardsim_sim::{SimDuration, SimTime};
 
 use super::{Finished, RunSpec};
 use crate::io::csv::{Empty, csv_bytes, fixed6, fixed6_or_empty, flag};
+use crate::io::manifest::{self, FileEntry, MANIFEST};
 use crate::io::units::{duration_arg, ms};
-use crate::io::{file_name, write_atomic};
+use crate::io::{file_name, write_atomic, write_json};
 use crate::report::summary::Summary;
 
 /// The manifest: enough to reproduce the run, nothing machine-specific.
@@ -30,9 +31,11 @@ struct Manifest<'a> {
     duration_secs: f64,
     metrics_interval_secs: f64,
     command: String,
+    files: Vec<FileEntry>,
 }
 
-/// Writes every result file into `dir`, each atomically.
+/// Writes every result file into `dir`, each atomically; the manifest, which says the run
+/// finished, is [`write_manifest`]'s, last.
 pub fn write_results(
     dir: &Path,
     spec: &RunSpec,
@@ -47,7 +50,6 @@ pub fn write_results(
         written.push(path);
         Ok(())
     };
-    put("manifest.json", serde_json::to_vec_pretty(&manifest(spec))?)?;
     put("summary.json", serde_json::to_vec_pretty(summary)?)?;
     put(
         "shard_metrics.csv",
@@ -66,8 +68,17 @@ pub fn write_results(
     Ok(written)
 }
 
+/// Writes `manifest.json` into `dir`, the run's last file: what repeats the run, and the names
+/// and hashes of the result files `written` (from [`write_results`]).
+pub fn write_manifest(dir: &Path, spec: &RunSpec, written: &[PathBuf]) -> Result<()> {
+    let names: Vec<String> = written.iter().filter_map(|p| file_name(p)).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let files = manifest::entries(dir, &names)?;
+    write_json(&dir.join(MANIFEST), &manifest(spec, files))
+}
+
 /// The manifest of `spec`'s run, with the command that repeats it.
-fn manifest(spec: &RunSpec) -> Manifest<'_> {
+fn manifest(spec: &RunSpec, files: Vec<FileEntry>) -> Manifest<'_> {
     let source = if spec.scenario.origin.starts_with("<built-in") {
         "built-in".to_owned()
     } else {
@@ -99,6 +110,7 @@ fn manifest(spec: &RunSpec) -> Manifest<'_> {
                 .as_ref()
                 .map_or_else(String::new, |(_, name)| format!(" --model {name}"))
         ),
+        files,
     }
 }
 

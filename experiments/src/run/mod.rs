@@ -89,5 +89,6 @@ pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finishe
 mod files;
 
 pub use files::{
-    FaultRow, FunctionMetricsRow, FunctionSummaryRow, MigrationRow, ShardMetricsRow, write_results,
+    FaultRow, FunctionMetricsRow, FunctionSummaryRow, MigrationRow, ShardMetricsRow,
+    write_manifest, write_results,
 };
