@@ -7,6 +7,9 @@ use clap::Parser;
 use shardsim::cli::Cli;
 
 fn main() -> ExitCode {
+    // Output piped into `head` (or any reader that stops early) ends the program quietly, as
+    // for any Unix tool, instead of panicking on the next line printed.
+    sigpipe::reset();
     match shardsim::commands::dispatch(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

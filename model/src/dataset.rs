@@ -67,6 +67,9 @@ pub(crate) fn split<'a>(
     validation_share: f64,
     max_rows: usize,
 ) -> Result<Split<'a>, usize> {
+    if rows.is_empty() {
+        return Err(0);
+    }
     let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
         (lo.min(r.interval), hi.max(r.interval))
     });
@@ -105,6 +108,16 @@ fn spaced<T: Copy>(items: &[T], max: usize) -> Vec<T> {
 mod tests {
     use super::*;
     use crate::test_rows::synthetic;
+
+    /// Runs too short to give a single row (a 20-minute compare with a 15-minute horizon) are
+    /// "too few rows", not an arithmetic overflow.
+    #[test]
+    fn no_rows_is_too_few_rows() {
+        assert!(matches!(
+            split(&[], &BTreeSet::new(), 15, 0.2, 1000),
+            Err(0)
+        ));
+    }
 
     #[test]
     fn validation_holds_out_runs_of_every_scenario() {
