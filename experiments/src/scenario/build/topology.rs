@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use shardsim_sim::cluster::{
-    Exchange, Fault, FaultKind, RegionId, RiskTier, ShardId, ShardSpec, ShardTags, Topology,
+    Exchange, Fault, FaultKind, MAX_SHARDS, RegionId, RiskTier, ShardId, ShardSpec, ShardTags,
+    Topology,
 };
 use shardsim_sim::{SimDuration, SimTime};
 use toml::Spanned;
@@ -149,6 +150,17 @@ fn shard_group(
         general: g.general,
         overflow: g.overflow,
     };
+    if topology.shards.len() + g.count as usize > MAX_SHARDS {
+        return ctx.err(
+            None,
+            &format!("shards.{}.count", g.name),
+            format!(
+                "{} shards would make {} in all; at most {MAX_SHARDS} are allowed (routing scans a placement's shards per invocation and each shard keeps a metrics row per interval)",
+                g.count,
+                topology.shards.len() + g.count as usize
+            ),
+        );
+    }
     let mut ids = Vec::new();
     for k in 0..g.count {
         let name = if g.count == 1 {

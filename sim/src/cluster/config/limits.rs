@@ -1,0 +1,316 @@
+//! The limits a configuration must keep, each with its reason, and the checks that enforce them
+//! before anything is allocated: every user-given time, source rates, the shard count, the
+//! expected number of arrivals and regime switches, and the memory a run's metrics will need.
+
+use crate::cluster::config::ClusterConfig;
+use crate::cluster::metrics::function::FunctionEnds;
+use crate::cluster::metrics::shard::ShardRow;
+use crate::cluster::spec::error::{ClusterError, ConfigItem};
+use crate::cluster::spec::function::ServiceTime;
+use crate::cluster::spec::settings::Change;
+use crate::time::{SimDuration, SimTime};
+
+/// Longest user-given time or duration: 100 years. The clock counts u64 nanoseconds (584
+/// years), so a sum of any two such times (a fault's start plus its length) cannot overflow.
+pub const MAX_USER_TIME: SimDuration = SimDuration::from_secs(100 * 365 * 86_400);
+
+/// Highest peak rate of one source, arrivals per simulated second. Arrivals are spaced in whole
+/// nanoseconds, so far above this gaps round to zero and the clock stops moving; at it, one
+/// simulated day of one source is already ~10¹¹ events (days of wall time).
+pub const MAX_RATE_PER_SEC: f64 = 1e6;
+
+/// Most shards in a cluster: routing scans a placement's shards for each invocation, and every
+/// shard keeps a metrics row per interval.
+pub const MAX_SHARDS: usize = 100_000;
+
+/// Most arrivals a run may expect (the sum over sources of peak rate × duration): about three
+/// hours of wall time at the simulator's ~10⁶ invocations per second.
+pub const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
+
+/// Most regime switches a run may expect: the regime path is drawn whole before the run starts.
+pub const MAX_REGIME_SWITCHES: u64 = 10_000_000;
+
+/// Most memory the run's metrics may need (a row per shard and per function per interval,
+/// kept until the run ends): 2 GiB.
+pub const MAX_METRICS_BYTES: u64 = 2 << 30;
+
+/// Allowance per shard-interval for its latency-histogram entries (a few dozen occupied buckets
+/// of 8 bytes each).
+const HISTOGRAM_BYTES_PER_SHARD_INTERVAL: u64 = 256;
+
+fn hours(d: SimDuration) -> f64 {
+    d.as_secs_f64() / 3600.0
+}
+
+impl ClusterConfig {
+    /// Every limit above, in this order: times, shard count, rates, arrivals, regime switches,
+    /// metrics memory.
+    pub(super) fn validate_limits(&self) -> Result<(), ClusterError> {
+        self.validate_times()?;
+        if self.topology.shards.len() > MAX_SHARDS {
+            return Err(ClusterError::Invalid(format!(
+                "{} shards declared; at most {MAX_SHARDS} are allowed (routing scans a placement's shards per invocation and each shard keeps a metrics row per interval)",
+                self.topology.shards.len()
+            ))
+            .at(ConfigItem::Shard(self.topology.shards.len() - 1), Some("count")));
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            let peak = peak_rate(s);
+            if peak > MAX_RATE_PER_SEC {
+                return Err(ClusterError::Invalid(format!(
+                    "source `{}`: peak rate {peak:.3e}/s (rate × largest daily × largest weekly multiplier) is above the limit of {MAX_RATE_PER_SEC:.0e}/s: arrivals are spaced in whole nanoseconds and a day at this rate would take days to simulate",
+                    s.name
+                ))
+                .at(ConfigItem::Source(i), Some("rate_per_sec")));
+            }
+        }
+        if self.arrivals_until == SimTime::MAX {
+            return Ok(()); // open-ended: the caller decides when to stop
+        }
+        let span = self.arrivals_until.saturating_duration_since(SimTime::ZERO);
+        self.validate_expected_arrivals(span)?;
+        if let Some(r) = &self.regime {
+            let shorter = r.calm_mean.min(r.volatile_mean).as_nanos().max(1);
+            let switches = span.as_nanos() / shorter;
+            if switches > MAX_REGIME_SWITCHES {
+                let field = if r.calm_mean <= r.volatile_mean {
+                    "calm_mean"
+                } else {
+                    "volatile_mean"
+                };
+                return Err(ClusterError::Invalid(format!(
+                    "regime: {field} {} over a {:.1} h run means ~{switches} regime switches; at most {MAX_REGIME_SWITCHES} are allowed (the regime path is drawn whole before the run)",
+                    SimDuration::from_nanos(shorter),
+                    hours(span)
+                ))
+                .at(ConfigItem::Regime, Some(field)));
+            }
+        }
+        self.validate_metrics_memory(span)
+    }
+
+    /// Every user-given time at most [`MAX_USER_TIME`]; each fault inside the run, of positive
+    /// length.
+    fn validate_times(&self) -> Result<(), ClusterError> {
+        let too_long = |what: &str, d: SimDuration| {
+            ClusterError::Invalid(format!(
+                "{what} is {:.1} h; at most {:.0} h (100 years) is allowed, so that sums of times cannot overflow the clock",
+                hours(d),
+                hours(MAX_USER_TIME)
+            ))
+        };
+        let since_zero = |t: SimTime| t.saturating_duration_since(SimTime::ZERO);
+        if self.arrivals_until != SimTime::MAX && since_zero(self.arrivals_until) > MAX_USER_TIME {
+            return Err(too_long("the run's duration", since_zero(self.arrivals_until))
+                .at(ConfigItem::Duration, None));
+        }
+        if self.metrics_interval > MAX_USER_TIME {
+            return Err(too_long("the metrics interval", self.metrics_interval)
+                .at(ConfigItem::MetricsInterval, None));
+        }
+        if let Some(m) = &self.monitor {
+            for (field, d) in [("interval", m.interval), ("demotion", m.demotion)] {
+                if d > MAX_USER_TIME {
+                    return Err(too_long(&format!("monitor {field}"), d)
+                        .at(ConfigItem::Monitor, Some(field)));
+                }
+            }
+        }
+        if self.breaker.cooldown > MAX_USER_TIME {
+            return Err(too_long("breaker cooldown", self.breaker.cooldown)
+                .at(ConfigItem::Breaker, Some("cooldown")));
+        }
+        for (i, (spec, _)) in self.functions.iter().enumerate() {
+            let service_mean = match spec.service {
+                ServiceTime::Constant(d) | ServiceTime::Exponential(d) => d,
+                ServiceTime::LogNormal { mean, .. } => mean,
+            };
+            for (field, d) in [
+                ("resources.timeout", spec.resources.timeout),
+                ("warmup", spec.warmup),
+                ("service", service_mean),
+            ] {
+                if d > MAX_USER_TIME {
+                    return Err(too_long(&format!("function `{}` {field}", spec.name), d)
+                        .at(ConfigItem::Function(i), Some(field)));
+                }
+            }
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            for (field, d) in [
+                ("shape.starts_at", since_zero(s.shape.starts_at)),
+                ("shape.ramp", s.shape.ramp),
+            ] {
+                if d > MAX_USER_TIME {
+                    return Err(too_long(&format!("source `{}` {field}", s.name), d)
+                        .at(ConfigItem::Source(i), Some(field)));
+                }
+            }
+        }
+        if let Some(r) = &self.regime {
+            for (field, d) in [
+                ("calm_mean", r.calm_mean),
+                ("volatile_mean", r.volatile_mean),
+                ("episode.onset", r.episode.onset),
+                (
+                    "episode.half_life",
+                    r.episode.half_life.unwrap_or(SimDuration::ZERO),
+                ),
+            ] {
+                if d > MAX_USER_TIME {
+                    return Err(
+                        too_long(&format!("regime {field}"), d).at(ConfigItem::Regime, Some(field))
+                    );
+                }
+            }
+        }
+        for (g, group) in self.hawkes.iter().enumerate() {
+            if group.decay > MAX_USER_TIME {
+                return Err(
+                    too_long(&format!("Hawkes group `{}` decay", group.name), group.decay)
+                        .at(ConfigItem::Hawkes(g), Some("decay")),
+                );
+            }
+        }
+        for (i, c) in self.changes.iter().enumerate() {
+            if since_zero(c.at) > MAX_USER_TIME {
+                let what = match &c.change {
+                    Change::RegisterFunction { spec, .. } => format!("the launch of `{}`", spec.name),
+                    _ => format!("change #{i}"),
+                };
+                return Err(too_long(&what, since_zero(c.at))
+                    .at(ConfigItem::Change(i), Some("at")));
+            }
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            self.validate_fault_times(i, f)?;
+        }
+        Ok(())
+    }
+
+    fn validate_fault_times(
+        &self,
+        i: usize,
+        f: &crate::cluster::spec::faults::Fault,
+    ) -> Result<(), ClusterError> {
+        let item = ConfigItem::Fault(i);
+        let since_zero = |t: SimTime| t.saturating_duration_since(SimTime::ZERO);
+        let bad = |field, text: String| Err(ClusterError::Invalid(text).at(item, Some(field)));
+        if since_zero(f.at) > MAX_USER_TIME {
+            return bad(
+                "at",
+                format!(
+                    "fault #{i} starts at {:.1} h; at most {:.0} h (100 years) is allowed",
+                    hours(since_zero(f.at)),
+                    hours(MAX_USER_TIME)
+                ),
+            );
+        }
+        if f.duration == SimDuration::ZERO {
+            return bad(
+                "duration",
+                format!("fault #{i} lasts 0 s: a fault needs a positive duration"),
+            );
+        }
+        if f.duration > MAX_USER_TIME || f.at.checked_add(f.duration).is_none() {
+            return bad(
+                "duration",
+                format!(
+                    "fault #{i} lasts {:.1} h; at most {:.0} h (100 years) is allowed",
+                    hours(f.duration),
+                    hours(MAX_USER_TIME)
+                ),
+            );
+        }
+        if let crate::cluster::spec::faults::FaultKind::ExchangeLatencySpike { extra, .. } = f.kind
+            && extra > MAX_USER_TIME
+        {
+            return bad(
+                "extra",
+                format!(
+                    "fault #{i} adds {:.1} h of latency; at most {:.0} h is allowed",
+                    hours(extra),
+                    hours(MAX_USER_TIME)
+                ),
+            );
+        }
+        if self.arrivals_until != SimTime::MAX && f.at >= self.arrivals_until {
+            return bad(
+                "at",
+                format!(
+                    "fault #{i} starts at {:.3} h, at or after the arrivals end ({:.3} h): it would strike only the drain; start it before the end",
+                    hours(since_zero(f.at)),
+                    hours(since_zero(self.arrivals_until))
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn validate_expected_arrivals(&self, span: SimDuration) -> Result<(), ClusterError> {
+        let volatile = self
+            .regime
+            .as_ref()
+            .map_or(1.0, |r| r.volatile_multiplier.max(1.0));
+        let expected: f64 = self
+            .sources
+            .iter()
+            .map(|s| {
+                let regime = if s.shape.regime_sensitive {
+                    volatile
+                } else {
+                    1.0
+                };
+                peak_rate(s) * regime * span.as_secs_f64()
+            })
+            .sum();
+        if expected > MAX_EXPECTED_ARRIVALS {
+            return Err(ClusterError::Invalid(format!(
+                "the sources may send up to {expected:.3e} arrivals over the {:.1} h run (peak rates × duration); at most {MAX_EXPECTED_ARRIVALS:.0e} are allowed (about 3 h of wall time): shorten the run or lower the rates",
+                hours(span)
+            ))
+            .at(ConfigItem::Duration, None));
+        }
+        Ok(())
+    }
+
+    /// The memory of the metrics series, estimated from the run's horizon (the arrivals' end, or
+    /// the last fault end or change if later) before any of it is allocated.
+    fn validate_metrics_memory(&self, span: SimDuration) -> Result<(), ClusterError> {
+        let since_zero = |t: SimTime| t.saturating_duration_since(SimTime::ZERO);
+        let horizon = self
+            .faults
+            .iter()
+            .map(|f| since_zero(f.at.checked_add(f.duration).unwrap_or(SimTime::MAX)))
+            .chain(self.changes.iter().map(|c| since_zero(c.at)))
+            .fold(span, SimDuration::max);
+        let intervals = horizon.as_nanos() / self.metrics_interval.as_nanos().max(1) + 1;
+        let shard_bytes = size_of::<ShardRow>() as u64 + HISTOGRAM_BYTES_PER_SHARD_INTERVAL;
+        let functions = (self.functions.len() + self.launched().count()) as u64;
+        let per_interval = self.topology.shards.len() as u64 * shard_bytes
+            + functions * size_of::<FunctionEnds>() as u64;
+        let bytes = intervals.saturating_mul(per_interval);
+        if bytes > MAX_METRICS_BYTES {
+            return Err(ClusterError::Invalid(format!(
+                "the run's metrics would need about {} MiB ({intervals} intervals of {} over {:.1} h × {} shards); at most {} MiB is allowed: use a longer metrics interval or a shorter run",
+                bytes >> 20,
+                self.metrics_interval,
+                hours(horizon),
+                self.topology.shards.len(),
+                MAX_METRICS_BYTES >> 20
+            ))
+            .at(ConfigItem::MetricsInterval, None));
+        }
+        Ok(())
+    }
+}
+
+/// A source's highest intensity: its rate times its largest daily and weekly multipliers.
+fn peak_rate(s: &crate::cluster::spec::workload::PoissonSource) -> f64 {
+    let largest = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
+    let daily = largest(&s.shape.daily);
+    let weekly = largest(&s.shape.weekly);
+    s.rate_per_sec
+        * if daily.is_nan() { 1.0 } else { daily }
+        * if weekly.is_nan() { 1.0 } else { weekly }
+}
