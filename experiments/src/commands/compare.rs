@@ -82,7 +82,24 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         );
     }
     let scenarios = load_all(&options.scenarios)?;
+    for (i, sc) in scenarios.iter().enumerate() {
+        if let Some(first) = scenarios[..i].iter().find(|o| o.name == sc.name) {
+            bail!(
+                "{} and {} are both named `{}`: their results would merge; give each scenario its own `name`",
+                first.origin,
+                sc.origin,
+                sc.name
+            );
+        }
+    }
     let seeds = &options.seeds;
+    if let Some((_, s)) = seeds
+        .iter()
+        .enumerate()
+        .find(|(i, s)| seeds[..*i].contains(s))
+    {
+        bail!("--seeds names seed {s} twice: each run is made once, so list it once");
+    }
     let model = forecaster(options, &scenarios)?.map(std::sync::Arc::new);
     let jobs: Vec<Job<'_>> = scenarios
         .iter()

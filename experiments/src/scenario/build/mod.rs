@@ -33,6 +33,7 @@ use workload::{hawkes, regime, sources};
 pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
     let mut names = Resolver::new(ctx, &raw);
     let meta = &raw.scenario;
+    scenario_name(ctx, &meta.name)?;
     let metrics_interval = timing(ctx, meta)?;
     let routing = match &meta.routing {
         Some(r) => names.routing_policy(r, "scenario.routing")?,
@@ -89,6 +90,22 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
         config,
         event_types: names.event_types,
     })
+}
+
+/// `[scenario]`'s name becomes part of result paths (`results/run-NAME-seed1`), so it may only
+/// hold characters that are safe in one path component.
+fn scenario_name(ctx: &Ctx<'_>, name: &str) -> Result<(), ScenarioError> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(safe) || name.starts_with('.') {
+        return ctx.err(
+            None,
+            "scenario.name",
+            format!(
+                "`{name}` cannot name result directories: use 1 to 64 letters, digits, `_`, `-` or `.` (not first)"
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// `[scenario]`'s durations; returns the metrics interval.
