@@ -99,15 +99,19 @@ pub(super) fn shards(
 ) -> Result<BTreeMap<String, Vec<ShardId>>, ScenarioError> {
     let mut groups: BTreeMap<String, Vec<ShardId>> = BTreeMap::new();
     let mut shard_names = BTreeSet::new();
-    for g in defs {
-        let ids = shard_group(ctx, names, g, topology, &mut shard_names)?;
-        if groups.insert(g.name.clone(), ids).is_some() {
+    for (i, g) in defs.iter().enumerate() {
+        if groups.contains_key(&g.name) {
             return ctx.err(
                 None,
-                "shards.name",
-                format!("shard group `{}` is declared twice", g.name),
+                &format!("shards[{i}].name"),
+                format!(
+                    "shard group `{}` is declared twice; give each group its own name",
+                    g.name
+                ),
             );
         }
+        let ids = shard_group(ctx, names, g, topology, &mut shard_names)?;
+        groups.insert(g.name.clone(), ids);
     }
     Ok(groups)
 }

@@ -278,12 +278,28 @@ impl ClusterConfig {
     /// the last fault end or change if later) before any of it is allocated.
     fn validate_metrics_memory(&self, span: SimDuration) -> Result<(), ClusterError> {
         let since_zero = |t: SimTime| t.saturating_duration_since(SimTime::ZERO);
-        let horizon = self
+        // The horizon, and the item that sets it (reported: it is what to shorten).
+        let mut horizon = (span, ConfigItem::MetricsInterval, None);
+        let ends = self
             .faults
             .iter()
-            .map(|f| since_zero(f.at.checked_add(f.duration).unwrap_or(SimTime::MAX)))
-            .chain(self.changes.iter().map(|c| since_zero(c.at)))
-            .fold(span, SimDuration::max);
+            .enumerate()
+            .map(|(i, f)| {
+                let end = since_zero(f.at.checked_add(f.duration).unwrap_or(SimTime::MAX));
+                (end, ConfigItem::Fault(i), Some("duration"))
+            })
+            .chain(
+                self.changes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (since_zero(c.at), ConfigItem::Change(i), Some("at"))),
+            );
+        for end in ends {
+            if end.0 > horizon.0 {
+                horizon = end;
+            }
+        }
+        let (horizon, item, field) = horizon;
         let intervals = horizon.as_nanos() / self.metrics_interval.as_nanos().max(1) + 1;
         let shard_bytes = size_of::<ShardRow>() as u64 + HISTOGRAM_BYTES_PER_SHARD_INTERVAL;
         let functions = (self.functions.len() + self.launched().count()) as u64;
@@ -292,14 +308,19 @@ impl ClusterConfig {
         let bytes = intervals.saturating_mul(per_interval);
         if bytes > MAX_METRICS_BYTES {
             return Err(ClusterError::Invalid(format!(
-                "the run's metrics would need about {} MiB ({intervals} intervals of {} over {:.1} h × {} shards); at most {} MiB is allowed: use a longer metrics interval or a shorter run",
+                "the run's metrics would need about {} MiB ({intervals} intervals of {} over {:.1} h × {} shards); at most {} MiB is allowed: use a longer metrics interval or a shorter run{}",
                 bytes >> 20,
                 self.metrics_interval,
                 hours(horizon),
                 self.topology.shards.len(),
-                MAX_METRICS_BYTES >> 20
+                MAX_METRICS_BYTES >> 20,
+                if item == ConfigItem::MetricsInterval {
+                    ""
+                } else {
+                    " (this item runs the clock past the arrivals' end)"
+                }
             ))
-            .at(ConfigItem::MetricsInterval, None));
+            .at(item, field));
         }
         Ok(())
     }
