@@ -259,7 +259,11 @@ mod tests {
             let mut flipped = bytes.clone();
             flipped[at] ^= 0x20;
             let err = ForecastModel::from_bytes(&flipped).unwrap_err();
-            assert_eq!(err.to_string(), "corrupt model file: checksum mismatch", "byte {at}");
+            assert_eq!(
+                err.to_string(),
+                "corrupt model file: checksum mismatch",
+                "byte {at}"
+            );
         }
     }
 }

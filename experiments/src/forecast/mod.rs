@@ -112,7 +112,10 @@ pub fn input_value(text: &str, path: &Path, line: usize, column: &str) -> Result
         .parse()
         .map_err(|_| anyhow::anyhow!("{}: `{text}` is not a number", at()))?;
     if !v.is_finite() {
-        bail!("{}: `{text}` is not finite: NaN and infinity cannot be learned from or scored", at());
+        bail!(
+            "{}: `{text}` is not finite: NaN and infinity cannot be learned from or scored",
+            at()
+        );
     }
     if v.abs() > MAX_INPUT_VALUE {
         bail!(

@@ -157,6 +157,8 @@ impl<'a> Ctx<'a> {
         let field = match (named, key) {
             ("", Some(key)) => join_path(&table, &key),
             ("", None) => table,
+            // An unknown top-level table is reported on its own header line.
+            (name, _) if table == name => table,
             (name, _) => join_path(&table, name),
         };
         let message = plain_toml_message(raw, field.rsplit('.').next().unwrap_or(""));
@@ -173,7 +175,10 @@ impl<'a> Ctx<'a> {
     fn table_at_line(&self, line: usize) -> String {
         let lines: Vec<&str> = self.text.lines().collect();
         let upto = line.min(lines.len());
-        let Some(h) = (0..upto).rev().find(|&i| lines[i].trim_start().starts_with('[')) else {
+        let Some(h) = (0..upto)
+            .rev()
+            .find(|&i| lines[i].trim_start().starts_with('['))
+        else {
             return String::new();
         };
         let header = lines[h].trim();
@@ -198,7 +203,11 @@ impl<'a> Ctx<'a> {
             });
         match name {
             Some(n) if !n.is_empty() => format!("{path}.{n}"),
-            _ => path,
+            // An unnamed element (a fault) by its index among the tables of its array.
+            _ => {
+                let index = lines[..h].iter().filter(|l| l.trim() == header).count();
+                format!("{path}[{index}]")
+            }
         }
     }
 
@@ -246,6 +255,9 @@ fn plain_toml_message(raw: &str, key: &str) -> String {
         return format!(
             "`{key}` is set twice in the same table; write each key (and each [table]) once"
         );
+    }
+    if raw.starts_with("invalid boolean") {
+        return "not a value: a string needs quotes (\"…\"), a boolean is true or false".to_owned();
     }
     if raw.contains("max recursion depth") {
         return "arrays or tables are nested too deeply for the parser; a scenario nests at most two levels (the `rtt_ms` matrix)".to_owned();

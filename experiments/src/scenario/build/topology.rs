@@ -67,7 +67,7 @@ pub(super) fn exchanges(
 ) -> Result<(), ScenarioError> {
     let Some(defs) = defs else {
         if custom_network {
-            return ctx.err(None, "exchanges", "a custom `[network]` needs its own `[[exchanges]]` (the defaults refer to the default regions)");
+            return ctx.err(ctx.locate("network"), "exchanges", "a custom `[network]` needs its own `[[exchanges]]` (the defaults refer to the default regions)");
         }
         return Ok(());
     };

@@ -101,8 +101,10 @@ impl ClusterConfig {
         };
         let since_zero = |t: SimTime| t.saturating_duration_since(SimTime::ZERO);
         if self.arrivals_until != SimTime::MAX && since_zero(self.arrivals_until) > MAX_USER_TIME {
-            return Err(too_long("the run's duration", since_zero(self.arrivals_until))
-                .at(ConfigItem::Duration, None));
+            return Err(
+                too_long("the run's duration", since_zero(self.arrivals_until))
+                    .at(ConfigItem::Duration, None),
+            );
         }
         if self.metrics_interval > MAX_USER_TIME {
             return Err(too_long("the metrics interval", self.metrics_interval)
@@ -175,11 +177,12 @@ impl ClusterConfig {
         for (i, c) in self.changes.iter().enumerate() {
             if since_zero(c.at) > MAX_USER_TIME {
                 let what = match &c.change {
-                    Change::RegisterFunction { spec, .. } => format!("the launch of `{}`", spec.name),
+                    Change::RegisterFunction { spec, .. } => {
+                        format!("the launch of `{}`", spec.name)
+                    }
                     _ => format!("change #{i}"),
                 };
-                return Err(too_long(&what, since_zero(c.at))
-                    .at(ConfigItem::Change(i), Some("at")));
+                return Err(too_long(&what, since_zero(c.at)).at(ConfigItem::Change(i), Some("at")));
             }
         }
         for (i, f) in self.faults.iter().enumerate() {
