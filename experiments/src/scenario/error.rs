@@ -268,9 +268,9 @@ fn plain_toml_message(raw: &str, key: &str) -> String {
     for head in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = raw.strip_prefix(head)
             && let Some((found, rust)) = rest.split_once(", expected ")
-            && let Some(plain) = expected(rust.trim())
         {
-            return format!("expected {plain}, found {found}");
+            let wanted = expected(rust.trim()).unwrap_or(rust.trim());
+            return format!("expected {wanted}, found {found}");
         }
     }
     raw.to_owned()

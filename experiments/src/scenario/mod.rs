@@ -104,7 +104,15 @@ impl Scenario {
             return Err(too_large(file, text.len() as u64));
         }
         let ctx = Ctx::new(file, text);
-        let raw: schema::ScenarioFile = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+        let raw: schema::ScenarioFile = toml::from_str(text).map_err(|e| {
+            let mut err = ctx.toml_error(&e);
+            if let Some(names) = err.line.and_then(|l| allowed_names_at(text, l))
+                && e.message().trim() == "wanted string or table"
+            {
+                err.message = format!("expected one of {names}, in quotes");
+            }
+            err
+        })?;
         build::build(&ctx, raw)
     }
 
@@ -134,6 +142,23 @@ impl Scenario {
             mean_rate,
         )
     }
+}
+
+/// The names a field of a named kind (`cpu`, `kind`, …) allows, for an error about its value on
+/// `line`: the parser's own list, from the same text with that value replaced by an unknown name.
+fn allowed_names_at(text: &str, line: usize) -> Option<String> {
+    let probe: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match l.split_once('=') {
+            Some((key, _)) if i + 1 == line => format!("{key}= \"?\""),
+            _ => l.to_owned(),
+        })
+        .collect();
+    let e = toml::from_str::<schema::ScenarioFile>(&probe.join("\n")).err()?;
+    e.message()
+        .strip_prefix("unknown variant `?`, expected ")
+        .map(|names| names.trim().trim_start_matches("one of ").to_owned())
 }
 
 /// Largest scenario file read: 1 MiB, a hundred times the largest built-in. Parsing holds the
