@@ -338,3 +338,87 @@ fn peak_rate(s: &crate::cluster::spec::workload::PoissonSource) -> f64 {
         * if daily.is_nan() { 1.0 } else { daily }
         * if weekly.is_nan() { 1.0 } else { weekly }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::*;
+    use crate::testkit;
+
+    fn refused(c: &ClusterConfig) -> (Option<ConfigItem>, Option<&'static str>, String) {
+        let e = c.validate().unwrap_err();
+        (e.item(), e.field(), e.to_string())
+    }
+
+    fn crash(at_secs: u64, duration: SimDuration) -> Fault {
+        Fault {
+            at: SimTime::ZERO + SimDuration::from_secs(at_secs),
+            duration,
+            kind: FaultKind::Crash { shard: ShardId(0) },
+        }
+    }
+
+    #[test]
+    fn faults_must_have_a_length_and_start_inside_the_run() {
+        let mut c = testkit::small_config();
+        c.faults.push(crash(10, SimDuration::ZERO));
+        let (item, field, text) = refused(&c);
+        assert_eq!(
+            (item, field),
+            (Some(ConfigItem::Fault(0)), Some("duration"))
+        );
+        assert!(text.contains("positive duration"), "{text}");
+
+        c.faults[0] = crash(60, SimDuration::from_secs(5)); // the run's arrivals end at 60 s
+        let (_, field, text) = refused(&c);
+        assert_eq!(field, Some("at"));
+        assert!(text.contains("at or after the arrivals end"), "{text}");
+
+        c.faults[0] = crash(10, SimDuration::MAX);
+        assert_eq!(refused(&c).1, Some("duration"));
+
+        c.faults[0] = crash(10, SimDuration::from_secs(5));
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn rates_runs_and_memory_have_limits() {
+        let mut c = testkit::small_config();
+        c.sources[0].rate_per_sec = 1e300;
+        let (item, _, text) = refused(&c);
+        assert_eq!(item, Some(ConfigItem::Source(0)));
+        assert!(text.contains("above the limit of 1e6/s"), "{text}");
+
+        let mut c = testkit::small_config();
+        c.arrivals_until = SimTime::ZERO + SimDuration::from_secs(10 * 365 * 86_400);
+        c.sources[0].rate_per_sec = 1e5;
+        assert_eq!(refused(&c).0, Some(ConfigItem::Duration));
+
+        let mut c = testkit::small_config();
+        c.metrics_interval = SimDuration::from_nanos(1);
+        let (item, _, text) = refused(&c);
+        assert_eq!(item, Some(ConfigItem::MetricsInterval));
+        assert!(text.contains("MiB"), "{text}");
+
+        // A long fault drives the horizon: it is the item reported.
+        let mut c = testkit::small_config();
+        c.metrics_interval = SimDuration::from_millis(1);
+        c.arrivals_until = SimTime::ZERO + SimDuration::from_secs(60);
+        c.faults
+            .push(crash(10, SimDuration::from_secs(50 * 365 * 86_400)));
+        assert_eq!(refused(&c).0, Some(ConfigItem::Fault(0)));
+    }
+
+    #[test]
+    fn version_percents_that_wrap_a_u32_are_refused() {
+        let mut c = testkit::small_config();
+        let version = |name: &str, percent| Version {
+            name: name.into(),
+            percent,
+            service_scale: 1.0,
+        };
+        c.functions[0].0.versions = vec![version("a", u32::MAX), version("b", 101)];
+        let text = refused(&c).2;
+        assert!(text.contains("got 4294967396"), "{text}");
+    }
+}
