@@ -30,11 +30,16 @@ pub(super) fn network(ctx: &Ctx<'_>, net: Option<&NetworkDef>) -> Result<Topolog
             format!("must be a {n}×{n} matrix, one row and column per region in `network.regions`"),
         );
     }
-    if rtt.iter().flatten().any(|v| !(v.is_finite() && *v >= 0.0)) {
+    // The longest round trip on Earth is ~300 ms; a minute is a unit mistake, not a network.
+    if rtt
+        .iter()
+        .flatten()
+        .any(|v| !(v.is_finite() && (0.0..=60_000.0).contains(v)))
+    {
         return ctx.err(
             Some(net.rtt_ms.span()),
             "network.rtt_ms",
-            "round-trip times must be finite and >= 0 ms",
+            "round-trip times must be finite, >= 0 and at most 60000 ms",
         );
     }
     topology.regions = net

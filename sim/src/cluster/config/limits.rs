@@ -6,7 +6,8 @@ use crate::cluster::config::ClusterConfig;
 use crate::cluster::metrics::function::FunctionEnds;
 use crate::cluster::metrics::shard::ShardRow;
 use crate::cluster::spec::error::{ClusterError, ConfigItem};
-use crate::cluster::spec::function::ServiceTime;
+use crate::cluster::spec::faults::FaultKind;
+use crate::cluster::spec::function::{FunctionSpec, ServiceTime};
 use crate::cluster::spec::settings::Change;
 use crate::time::{SimDuration, SimTime};
 
@@ -29,6 +30,10 @@ pub const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
 
 /// Most regime switches a run may expect: the regime path is drawn whole before the run starts.
 pub const MAX_REGIME_SWITCHES: u64 = 10_000_000;
+
+/// Most performance-monitor checks a run may make (duration ÷ interval): each check looks at
+/// every placement of every function.
+pub const MAX_MONITOR_CHECKS: u64 = 10_000_000;
 
 /// Most memory the run's metrics may need (a row per shard and per function per interval,
 /// kept until the run ends): 2 GiB.
@@ -86,6 +91,17 @@ impl ClusterConfig {
                 .at(ConfigItem::Regime, Some(field)));
             }
         }
+        if let Some(m) = &self.monitor {
+            let checks = span.as_nanos() / m.interval.as_nanos().max(1);
+            if checks > MAX_MONITOR_CHECKS {
+                return Err(ClusterError::Invalid(format!(
+                    "monitor: an interval of {} over a {:.1} h run means {checks} checks; at most {MAX_MONITOR_CHECKS} are allowed (each looks at every placement of every function)",
+                    m.interval,
+                    hours(span)
+                ))
+                .at(ConfigItem::Monitor, Some("interval")));
+            }
+        }
         self.validate_metrics_memory(span)
     }
 
@@ -123,10 +139,7 @@ impl ClusterConfig {
                 .at(ConfigItem::Breaker, Some("cooldown")));
         }
         for (i, (spec, _)) in self.functions.iter().enumerate() {
-            let service_mean = match spec.service {
-                ServiceTime::Constant(d) | ServiceTime::Exponential(d) => d,
-                ServiceTime::LogNormal { mean, .. } => mean,
-            };
+            let service_mean = service_mean(spec);
             for (field, d) in [
                 ("resources.timeout", spec.resources.timeout),
                 ("warmup", spec.warmup),
@@ -225,7 +238,7 @@ impl ClusterConfig {
                 ),
             );
         }
-        if let crate::cluster::spec::faults::FaultKind::ExchangeLatencySpike { extra, .. } = f.kind
+        if let FaultKind::ExchangeLatencySpike { extra, .. } = f.kind
             && extra > MAX_USER_TIME
         {
             return bad(
@@ -288,8 +301,16 @@ impl ClusterConfig {
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let end = since_zero(f.at.checked_add(f.duration).unwrap_or(SimTime::MAX));
-                (end, ConfigItem::Fault(i), Some("duration"))
+                // A latency spike delays deliveries past its end by up to its extra latency.
+                let (extra, field) = match f.kind {
+                    FaultKind::ExchangeLatencySpike { extra, .. } => (extra, "extra"),
+                    _ => (SimDuration::ZERO, "duration"),
+                };
+                let end =
+                    f.at.checked_add(f.duration)
+                        .and_then(|t| t.checked_add(extra))
+                        .unwrap_or(SimTime::MAX);
+                (since_zero(end), ConfigItem::Fault(i), Some(field))
             })
             .chain(
                 self.changes
@@ -297,12 +318,37 @@ impl ClusterConfig {
                     .enumerate()
                     .map(|(i, c)| (since_zero(c.at), ConfigItem::Change(i), Some("at"))),
             );
+        // Work in flight when the arrivals end still runs: allow ten mean service times of the
+        // slowest function on the slowest shard.
+        let slowest = self
+            .topology
+            .shards
+            .iter()
+            .map(|s| s.speed)
+            .fold(f64::INFINITY, f64::min)
+            .max(1e-9);
+        let drains = self.functions.iter().enumerate().map(|(i, (spec, _))| {
+            let drain =
+                SimDuration::from_secs_f64(10.0 * service_mean(spec).as_secs_f64() / slowest);
+            (
+                span.checked_add(drain).unwrap_or(SimDuration::MAX),
+                ConfigItem::Function(i),
+                Some("service"),
+            )
+        });
+        let ends = ends.chain(drains).collect::<Vec<_>>();
         for end in ends {
             if end.0 > horizon.0 {
                 horizon = end;
             }
         }
-        let (horizon, item, field) = horizon;
+        // An item is named only when it at least doubles the run's span; otherwise the
+        // metrics interval is what to change.
+        let (horizon, item, field) = if horizon.0.as_nanos() / 2 > span.as_nanos() {
+            horizon
+        } else {
+            (horizon.0, ConfigItem::MetricsInterval, None)
+        };
         let intervals = horizon.as_nanos() / self.metrics_interval.as_nanos().max(1) + 1;
         let shard_bytes = size_of::<ShardRow>() as u64 + HISTOGRAM_BYTES_PER_SHARD_INTERVAL;
         let functions = (self.functions.len() + self.launched().count()) as u64;
@@ -326,6 +372,14 @@ impl ClusterConfig {
             .at(item, field));
         }
         Ok(())
+    }
+}
+
+/// A function's mean service time at nominal speed.
+fn service_mean(spec: &FunctionSpec) -> SimDuration {
+    match spec.service {
+        ServiceTime::Constant(d) | ServiceTime::Exponential(d) => d,
+        ServiceTime::LogNormal { mean, .. } => mean,
     }
 }
 

@@ -19,8 +19,8 @@ mod limits;
 pub(crate) mod validate;
 
 pub use limits::{
-    MAX_EXPECTED_ARRIVALS, MAX_METRICS_BYTES, MAX_RATE_PER_SEC, MAX_REGIME_SWITCHES, MAX_SHARDS,
-    MAX_USER_TIME,
+    MAX_EXPECTED_ARRIVALS, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS, MAX_RATE_PER_SEC,
+    MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
 };
 
 /// Everything a cluster run needs besides the seed and the routing policy.
