@@ -98,7 +98,7 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         .enumerate()
         .find(|(i, s)| seeds[..*i].contains(s))
     {
-        bail!("--seeds names seed {s} twice: each run is made once, so list it once");
+        bail!("seed {s} is listed twice: each run is made once, so list it once");
     }
     let model = forecaster(options, &scenarios)?.map(std::sync::Arc::new);
     let jobs: Vec<Job<'_>> = scenarios
