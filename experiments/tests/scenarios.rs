@@ -256,14 +256,14 @@ fn broken_scenarios_each_give_their_specific_error() {
                 "cpu_slot = 4\nmemory_mb = 4096\nqueue_capacity = 100\nprotocols",
             ),
             format!(
-                "broken.toml:{}: field `cpu_slot`: unknown field `cpu_slot`, expected one of",
+                "broken.toml:{}: field `shards.dex.cpu_slot`: unknown field `cpu_slot`, expected one of",
                 line_of("cpu_slots = 4")
             ),
         ),
         (
             broken("cpu = \"low\"", "cpu = \"lowish\""),
             format!(
-                "broken.toml:{}: unknown variant `lowish`, expected one of `low`, `medium`, `high`, `critical`",
+                "broken.toml:{}: field `functions.swap-router.cpu`: unknown variant `lowish`, expected one of `low`, `medium`, `high`, `critical`",
                 line_of("cpu = \"low\"")
             ),
         ),
@@ -294,7 +294,7 @@ fn broken_scenarios_each_give_their_specific_error() {
         (
             broken("duration = \"10m\"", "duration = \"10 parsecs\""),
             format!(
-                "broken.toml:{}: unknown unit `parsecs` in `10 parsecs`: allowed ms, s, m, h, d",
+                "broken.toml:{}: field `scenario.duration`: unknown unit `parsecs` in `10 parsecs`: allowed ms, s, m, h, d",
                 line_of("duration = \"10m\"")
             ),
         ),
@@ -349,7 +349,7 @@ fn broken_scenarios_each_give_their_specific_error() {
                 "name = \"dex\"\ncount = 4\nrisk_tier = \"mega\"",
             ),
             format!(
-                "broken.toml:{}: unknown variant `mega`, expected one of `retail`, `institutional`, `whale`",
+                "broken.toml:{}: field `shards.dex.risk_tier`: unknown variant `mega`, expected one of `retail`, `institutional`, `whale`",
                 line_of("name = \"dex\"") + 2
             ),
         ),

@@ -1,5 +1,6 @@
-//! The trained forecaster ([`ForecastModel`]), its forecasts, and its file: a magic header, then
-//! the postcard encoding of the struct. The encoding follows the declaration order of the fields
+//! The trained forecaster ([`ForecastModel`]), its forecasts, and its file: a magic header, the
+//! postcard encoding of the struct, then an FNV-1a checksum of everything before it (8 bytes,
+//! little-endian), so a damaged file is refused before it is decoded. The encoding follows the declaration order of the fields
 //! here and of the variants in `regressor.rs`, so both keep their order; [`FORMAT_VERSION`] is
 //! bumped whenever the layout changes.
 
@@ -10,7 +11,8 @@ use crate::features::{FEATURES, SCHEMA_VERSION, column};
 use crate::regressor::{ModelKind, Predict, Predictor};
 
 /// Bumped whenever the file layout changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
+const CHECKSUM_BYTES: usize = 8;
 const MAGIC: &[u8; 8] = b"SHSMODEL";
 
 /// What a model was trained on.
@@ -88,7 +90,7 @@ pub enum ModelFileError {
         expected: u32,
     },
     /// Damaged.
-    #[error("model file is damaged: {0}")]
+    #[error("corrupt model file: {0}")]
     Corrupt(String),
 }
 
@@ -121,6 +123,8 @@ impl ForecastModel {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.extend(postcard::to_stdvec(self).expect("models serialise"));
+        let sum = checksum(&out);
+        out.extend(sum.to_le_bytes());
         out
     }
 
@@ -130,7 +134,7 @@ impl ForecastModel {
             .strip_prefix(MAGIC.as_slice())
             .ok_or(ModelFileError::NotAModel)?;
         // The two version fields lead the encoding, so they can be read before the rest.
-        let (format, rest): (u32, _) =
+        let (format, _): (u32, _) =
             postcard::take_from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
         if format != FORMAT_VERSION {
             return Err(ModelFileError::Version {
@@ -138,6 +142,17 @@ impl ForecastModel {
                 expected: FORMAT_VERSION,
             });
         }
+        let Some(sealed) = bytes.len().checked_sub(CHECKSUM_BYTES) else {
+            return Err(ModelFileError::Corrupt("checksum missing".into()));
+        };
+        let (payload, stored) = bytes.split_at(sealed);
+        let stored = u64::from_le_bytes(stored.try_into().expect("8 bytes"));
+        if sealed < MAGIC.len() || checksum(payload) != stored {
+            return Err(ModelFileError::Corrupt("checksum mismatch".into()));
+        }
+        let body = &payload[MAGIC.len()..];
+        let (_, rest): (u32, _) =
+            postcard::take_from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
         let (schema, rest): (u32, _) =
             postcard::take_from_bytes(rest).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
         let (names, _): (Vec<String>, _) =
@@ -156,6 +171,14 @@ impl ForecastModel {
         }
         postcard::from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))
     }
+}
+
+/// FNV-1a over the file's bytes before the checksum.
+fn checksum(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = shardsim_sim::hash::StableHasher::new();
+    h.write(bytes);
+    h.finish()
 }
 
 /// The load at t plus `shrinkage[regime at t]` of the way to the regressor's forecast `p`.
@@ -217,8 +240,10 @@ mod tests {
         assert!(
             matches!(ForecastModel::from_bytes(&other), Err(ModelFileError::Version { found, .. }) if found == FORMAT_VERSION + 1)
         );
-        let mut schema = bytes.clone();
+        let mut schema = bytes[..bytes.len() - CHECKSUM_BYTES].to_vec();
         schema[9] = (SCHEMA_VERSION + 1) as u8;
+        let sum = checksum(&schema);
+        schema.extend(sum.to_le_bytes());
         let err = ForecastModel::from_bytes(&schema).unwrap_err();
         assert!(
             err.to_string()
@@ -229,5 +254,16 @@ mod tests {
             ForecastModel::from_bytes(&bytes[..bytes.len() / 2]),
             Err(ModelFileError::Corrupt(_))
         ));
+        // Any one flipped byte past the version is caught by the checksum, before decoding.
+        for at in (10..bytes.len()).step_by(bytes.len() / 50 + 1) {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x20;
+            let err = ForecastModel::from_bytes(&flipped).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "corrupt model file: checksum mismatch",
+                "byte {at}"
+            );
+        }
     }
 }

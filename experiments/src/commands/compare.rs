@@ -92,6 +92,13 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
     let scenarios = load_all(&options.scenarios)?;
     sweep::check_distinct_names(&scenarios)?;
     let seeds = &options.seeds;
+    if let Some((_, s)) = seeds
+        .iter()
+        .enumerate()
+        .find(|(i, s)| seeds[..*i].contains(s))
+    {
+        bail!("seed {s} is listed twice: each run is made once, so list it once");
+    }
     manifest::begin(&options.out)?;
     let store = RunStore::new(&options.out);
     let model = forecaster(options, &scenarios, &store)?.map(std::sync::Arc::new);

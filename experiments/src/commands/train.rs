@@ -30,7 +30,7 @@ pub fn command(args: &TrainArgs) -> Result<()> {
             rows,
             scenarios,
             interval_secs: args.interval.as_secs_f64(),
-            horizon: (args.horizon.as_nanos() / args.interval.as_nanos()) as usize,
+            horizon: forecast::horizon_intervals(args.horizon, args.interval)?,
             source: format!("dataset {name}"),
         }
     } else {
@@ -107,7 +107,7 @@ pub fn training_rows(
         rows: runs.into_iter().flat_map(|r| r.rows).collect(),
         scenarios: run_scenarios,
         interval_secs: interval.as_secs_f64(),
-        horizon: (horizon.as_nanos() / interval.as_nanos()) as usize,
+        horizon: forecast::horizon_intervals(horizon, interval)?,
         source,
     })
 }

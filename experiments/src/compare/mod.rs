@@ -309,7 +309,10 @@ pub fn run_all(
 
 /// Checks policy names against the known ones.
 pub fn check_policies(names: &[String]) -> Result<()> {
-    for n in names {
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            bail!("--policies names `{n}` twice: each policy is run once, so list it once");
+        }
         if policy_by_name(n).is_none() {
             bail!(
                 "unknown migration policy `{n}`: allowed are {}",

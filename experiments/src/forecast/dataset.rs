@@ -108,17 +108,7 @@ pub fn read_csv(path: &Path) -> Result<(Vec<Row>, BTreeMap<u32, String>)> {
     let mut scenarios = BTreeMap::new();
     for (line, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
-        let num = |i: usize| -> Result<f64> {
-            rec[i].parse::<f64>().with_context(|| {
-                format!(
-                    "{}:{}: column `{}` is not a number: `{}`",
-                    path.display(),
-                    line + 2,
-                    header[i],
-                    &rec[i]
-                )
-            })
-        };
+        let num = |i: usize| super::input_value(&rec[i], path, line + 2, &header[i]);
         let f = FIXED_COLUMNS.len();
         let run = num(0)? as u32;
         scenarios.entry(run).or_insert_with(|| rec[1].to_owned());

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use shardsim_model::features::{self, History, Row};
-use shardsim_model::forecaster::{self, ForecastModel, Scores, TrainConfig};
+use shardsim_model::forecaster::{self, ForecastModel, ModelFileError, Scores, TrainConfig};
 use shardsim_sim::SimDuration;
 
 use crate::io::csv::{fixed3, fixed6, write_csv as write_table};
@@ -77,7 +77,11 @@ pub fn simulate_rows(
     })
 }
 
-fn horizon_intervals(horizon: SimDuration, interval: SimDuration) -> Result<usize> {
+/// The horizon in metrics intervals; an error unless it is a positive whole number of them.
+pub fn horizon_intervals(horizon: SimDuration, interval: SimDuration) -> Result<usize> {
+    if interval == SimDuration::ZERO {
+        bail!("the metrics interval must be positive");
+    }
     let h = horizon.as_nanos() / interval.as_nanos();
     if h == 0 || !horizon.as_nanos().is_multiple_of(interval.as_nanos()) {
         bail!("the horizon ({horizon}) must be a whole number of metrics intervals ({interval})");
@@ -106,10 +110,43 @@ pub fn train(
     )?)
 }
 
+/// Largest magnitude of a value read from a series or dataset file. Loads and features are
+/// fractions of a shard's capacity, counts or seconds; far beyond this, squared errors overflow
+/// to infinity and every score becomes NaN.
+pub const MAX_INPUT_VALUE: f64 = 1e9;
+
+/// A number from a series or dataset file: finite and at most [`MAX_INPUT_VALUE`] in magnitude,
+/// else an error naming the file, line and column.
+pub fn input_value(text: &str, path: &Path, line: usize, column: &str) -> Result<f64> {
+    let at = || format!("{}:{line}: column `{column}`", path.display());
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{}: `{text}` is not a number", at()))?;
+    if !v.is_finite() {
+        bail!(
+            "{}: `{text}` is not finite: NaN and infinity cannot be learned from or scored",
+            at()
+        );
+    }
+    if v.abs() > MAX_INPUT_VALUE {
+        bail!(
+            "{}: {v:e} is beyond ±{MAX_INPUT_VALUE:e}, the largest value accepted (scores would overflow)",
+            at()
+        );
+    }
+    Ok(v)
+}
+
 /// Loads a model file.
 pub fn load_model(path: &Path) -> Result<ForecastModel> {
     let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
-    ForecastModel::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
+    ForecastModel::from_bytes(&bytes).map_err(|e| match e {
+        ModelFileError::Corrupt(why) => {
+            anyhow::anyhow!("corrupt model file {}: {why}", path.display())
+        }
+        other => anyhow::anyhow!("model file {}: {other}", path.display()),
+    })
 }
 
 /// Horizon of a model, as a duration.
@@ -137,16 +174,8 @@ pub fn series_rows(
     };
     let mut values = Vec::new();
     for (line, rec) in r.records().enumerate() {
-        let rec = rec?;
-        let v: f64 = rec[col].trim().parse().with_context(|| {
-            format!(
-                "{}:{}: `{column}` is not a number: `{}`",
-                path.display(),
-                line + 2,
-                &rec[col]
-            )
-        })?;
-        values.push(v);
+        let rec = rec.with_context(|| format!("{}:{}", path.display(), line + 2))?;
+        values.push(input_value(&rec[col], path, line + 2, column)?);
     }
     let n = values.len();
     if n < features::WARMUP + horizon + 50 {

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use shardsim_sim::SimDuration;
+use shardsim_sim::cluster::MAX_USER_TIME;
 
 /// Parses `90s`, `15m`, `2h`, `1d`, `250ms`, compounds such as `1h30m` or `2m30s`, or a bare
 /// number of seconds.
@@ -45,7 +46,13 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("duration `{text}` must not be negative"));
     }
-    Ok(SimDuration::from_secs_f64(secs))
+    let d = SimDuration::from_secs_f64(secs);
+    if d > MAX_USER_TIME {
+        return Err(format!(
+            "duration `{text}` is too long: at most 36500d (100 years), so that sums of times cannot overflow the clock"
+        ));
+    }
+    Ok(d)
 }
 
 /// Parses a strictly positive duration (for command-line flags).

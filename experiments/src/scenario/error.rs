@@ -140,22 +140,140 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// A TOML syntax or schema error, with the field named when the parser names one.
+    /// A TOML syntax or schema error, with the field path and what is allowed: the parser's
+    /// words where they are already plain, rewritten where they name Rust types.
     pub(super) fn toml_error(&self, e: &toml::de::Error) -> ScenarioError {
-        let field = e
-            .message()
+        let line = e.span().map(|s| self.line_of(s));
+        let raw = e.message().trim();
+        let named = raw
             .split('`')
             .nth(1)
-            .filter(|_| e.message().contains("field"))
-            .unwrap_or("")
-            .to_owned();
+            .filter(|_| raw.contains("field `"))
+            .unwrap_or("");
+        let table = line.map(|l| self.table_at_line(l)).unwrap_or_default();
+        let key = line.and_then(|l| self.key_at_line(l));
+        // A field the parser names (unknown, missing) is in the table; otherwise the key written
+        // on the line at fault.
+        let field = match (named, key) {
+            ("", Some(key)) => join_path(&table, &key),
+            ("", None) => table,
+            // An unknown top-level table is reported on its own header line.
+            (name, _) if table == name => table,
+            (name, _) => join_path(&table, name),
+        };
+        let message = plain_toml_message(raw, field.rsplit('.').next().unwrap_or(""));
         ScenarioError {
             file: self.file.to_owned(),
-            line: e.span().map(|s| self.line_of(s)),
+            line,
             field,
-            message: e.message().trim().to_owned(),
+            message,
         }
     }
+
+    /// The table a line belongs to, as a dotted path: the last `[header]` above it (an array of
+    /// tables adds the element's `name`), or `""` at the top.
+    fn table_at_line(&self, line: usize) -> String {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let upto = line.min(lines.len());
+        let Some(h) = (0..upto)
+            .rev()
+            .find(|&i| lines[i].trim_start().starts_with('['))
+        else {
+            return String::new();
+        };
+        let header = lines[h].trim();
+        let array = header.starts_with("[[");
+        let path = header
+            .trim_start_matches('[')
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        if !array {
+            return path;
+        }
+        // The element's name, wherever the table writes it.
+        let name = lines[h + 1..]
+            .iter()
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == "name").then(|| v.trim().trim_matches('"').to_owned())
+            });
+        match name {
+            Some(n) if !n.is_empty() => format!("{path}.{n}"),
+            // An unnamed element (a fault) by its index among the tables of its array.
+            _ => {
+                let index = lines[..h].iter().filter(|l| l.trim() == header).count();
+                format!("{path}[{index}]")
+            }
+        }
+    }
+
+    /// The key written at the start of a line (`key = …`), if any.
+    fn key_at_line(&self, line: usize) -> Option<String> {
+        let text = self.text.lines().nth(line.checked_sub(1)?)?;
+        let (key, _) = text.split_once('=')?;
+        let key = key.trim().trim_matches('"');
+        let plain = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        plain.then(|| key.to_owned())
+    }
+}
+
+fn join_path(table: &str, key: &str) -> String {
+    match (table.is_empty(), key.is_empty()) {
+        (true, _) => key.to_owned(),
+        (_, true) => table.to_owned(),
+        _ => format!("{table}.{key}"),
+    }
+}
+
+/// The parser's message in the file's terms: what was found and what is allowed, without Rust
+/// type names.
+fn plain_toml_message(raw: &str, key: &str) -> String {
+    let expected = |rust: &str| -> Option<&'static str> {
+        Some(match rust {
+            "u8" => "a whole number from 0 to 255",
+            "u16" => "a whole number from 0 to 65535",
+            "u32" => "a whole number from 0 to 4294967295",
+            "u64" => "a whole number from 0 to 18446744073709551615",
+            "f64" | "f32" => "a number",
+            "a boolean" | "bool" => "true or false",
+            "a string" | "a borrowed string" => "a string in quotes",
+            "a sequence" => "an array [ … ]",
+            _ if rust.starts_with("struct ") || rust.starts_with("a map") => {
+                "a table (`[name]` or `{ key = value, … }`)"
+            }
+            _ => return None,
+        })
+    };
+    if raw == "duplicate key" || raw.starts_with("duplicate key") {
+        return format!(
+            "`{key}` is set twice in the same table; write each key (and each [table]) once"
+        );
+    }
+    if raw.starts_with("invalid boolean") {
+        return "not a value: a string needs quotes (\"…\"), a boolean is true or false".to_owned();
+    }
+    if raw.contains("max recursion depth") {
+        return "arrays or tables are nested too deeply for the parser; a scenario nests at most two levels (the `rtt_ms` matrix)".to_owned();
+    }
+    if raw.contains("untagged enum DailyDef") {
+        return "wanted the name of a profile (a string such as \"trading_day\", or one declared under [workload.profiles]) or an array of 24 hourly multipliers".to_owned();
+    }
+    for head in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = raw.strip_prefix(head)
+            && let Some((found, rust)) = rest.split_once(", expected ")
+        {
+            let wanted = expected(rust.trim()).unwrap_or(rust.trim());
+            return format!("expected {wanted}, found {found}");
+        }
+    }
+    raw.to_owned()
 }
 
 /// One step of a dotted field path.

@@ -87,6 +87,11 @@ impl Scenario {
                 ),
             ));
         }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.len() > MAX_SCENARIO_BYTES as u64
+        {
+            return Err(too_large(name_or_path, meta.len()));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| ScenarioError::file(name_or_path, format!("cannot read: {e}")))?;
         // Messages and manifests name the file as given, without resolving it to an absolute path.
@@ -95,16 +100,30 @@ impl Scenario {
 
     /// Parses and checks scenario text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(too_large(file, text.len() as u64));
+        }
         let ctx = Ctx::new(file, text);
-        let raw: schema::ScenarioFile = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+        let raw: schema::ScenarioFile = toml::from_str(text).map_err(|e| {
+            let mut err = ctx.toml_error(&e);
+            if let Some(names) = err.line.and_then(|l| allowed_names_at(text, l))
+                && e.message().trim() == "wanted string or table"
+            {
+                err.message = format!("expected one of {names}, in quotes");
+            }
+            err
+        })?;
         build::build(&ctx, raw)
     }
 
-    /// The cluster configuration for a run of `duration` (the scenario's own when `None`).
+    /// The cluster configuration for a run of `duration` (the scenario's own when `None`). A
+    /// run shortened below the scenario's duration leaves out the faults that would start at or
+    /// after its end (they would strike only the drain).
     pub fn config(&self, duration: Option<SimDuration>) -> ClusterConfig {
         let mut c = self.config.clone();
         let d = duration.unwrap_or(self.duration);
         c.arrivals_until = SimTime::ZERO + d;
+        c.faults.retain(|f| f.at < c.arrivals_until);
         c
     }
 
@@ -123,6 +142,37 @@ impl Scenario {
             mean_rate,
         )
     }
+}
+
+/// The names a field of a named kind (`cpu`, `kind`, …) allows, for an error about its value on
+/// `line`: the parser's own list, from the same text with that value replaced by an unknown name.
+fn allowed_names_at(text: &str, line: usize) -> Option<String> {
+    let probe: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match l.split_once('=') {
+            Some((key, _)) if i + 1 == line => format!("{key}= \"?\""),
+            _ => l.to_owned(),
+        })
+        .collect();
+    let e = toml::from_str::<schema::ScenarioFile>(&probe.join("\n")).err()?;
+    e.message()
+        .strip_prefix("unknown variant `?`, expected ")
+        .map(|names| names.trim().trim_start_matches("one of ").to_owned())
+}
+
+/// Largest scenario file read: 1 MiB, a hundred times the largest built-in. Parsing holds the
+/// whole document in memory several times over, so a data file named by mistake (or a huge
+/// array) is refused before it is read.
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+
+fn too_large(file: &str, bytes: u64) -> ScenarioError {
+    ScenarioError::file(
+        file,
+        format!(
+            "the file is {bytes} bytes; a scenario file is at most {MAX_SCENARIO_BYTES} bytes (1 MiB)"
+        ),
+    )
 }
 
 /// Every scenario of `names` (built-in names or files), in order; the first that fails is the

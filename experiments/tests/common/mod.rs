@@ -53,3 +53,25 @@ pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v.sort();
     v
 }
+
+/// Runs `shardsim ARGS`, killing it after `limit`: `None` if it had not finished by then (a hang).
+// A hang is a matter of wall time, the one clock this helper may read.
+#[allow(clippy::disallowed_methods)]
+pub fn shardsim_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shardsim"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the shardsim binary starts");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("waiting on shardsim").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("killing a hung shardsim");
+            child.wait().expect("reaping it");
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(child.wait_with_output().expect("its output"))
+}

@@ -134,7 +134,10 @@ pub mod policies {
 }
 
 pub use arrivals::regime::RegimePath;
-pub use config::ClusterConfig;
+pub use config::{
+    ClusterConfig, MAX_EXPECTED_ARRIVALS, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS, MAX_RATE_PER_SEC,
+    MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
+};
 pub use event::{DomainEvent, RiskLevel, Urgency};
 pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,

@@ -55,17 +55,14 @@ fn file_field(
         ConfigItem::Monitor => join("monitor".to_owned(), field),
         ConfigItem::MetricsInterval => "scenario.metrics_interval".to_owned(),
         ConfigItem::Function(i) => {
-            let key = match field {
-                "resources.timeout" => "timeout",
-                other => other,
-            };
+            let key = field.strip_prefix("resources.").unwrap_or(field);
             join(format!("functions.{}", config.functions[i].0.name), key)
         }
         ConfigItem::Change(i) => match &config.changes[i].change {
             Change::RegisterFunction { spec, .. } => {
                 let key = match field {
-                    "resources.timeout" => "timeout",
-                    other => other,
+                    "at" => "launch_at",
+                    other => other.strip_prefix("resources.").unwrap_or(other),
                 };
                 join(format!("functions.{}", spec.name), key)
             }
@@ -93,5 +90,7 @@ fn file_field(
             join(format!("workload.hawkes.{}", config.hawkes[i].name), key)
         }
         ConfigItem::Fault(i) => join(format!("faults[{i}]"), field),
+        ConfigItem::Duration => "scenario.duration".to_owned(),
+        ConfigItem::Breaker => join("breaker".to_owned(), field),
     }
 }

@@ -135,11 +135,8 @@ fn function(
         emits,
     };
     if let Err(e) = shardsim_sim::cluster::Function::new(spec.clone()) {
-        return ctx.err(
-            Some(f.handles.span()),
-            &format!("functions.{}", f.name),
-            e.to_string(),
-        );
+        let key = e.field().strip_prefix("resources.").unwrap_or(e.field());
+        return ctx.err(None, &format!("functions.{}.{key}", f.name), e.to_string());
     }
     Ok(CheckedFunction {
         spec,

@@ -33,6 +33,7 @@ use workload::{hawkes, regime, sources};
 pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, ScenarioError> {
     let mut names = Resolver::new(ctx, &raw);
     let meta = &raw.scenario;
+    scenario_name(ctx, &meta.name)?;
     let metrics_interval = timing(ctx, meta)?;
     let routing = match &meta.routing {
         Some(r) => names.routing_policy(r, "scenario.routing")?,
@@ -56,6 +57,7 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
     names.learn_sources(&sources);
     let hawkes = hawkes(ctx, &names, &raw.workload.hawkes)?;
     let faults = faults(ctx, &names, &raw.faults)?;
+    faults_inside_the_run(ctx, &faults, meta.duration.0)?;
 
     let mut config = ClusterConfig::new(topology);
     config.functions = functions.at_start;
@@ -91,6 +93,22 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
     })
 }
 
+/// `[scenario]`'s name becomes part of result paths (`results/run-NAME-seed1`), so it may only
+/// hold characters that are safe in one path component.
+fn scenario_name(ctx: &Ctx<'_>, name: &str) -> Result<(), ScenarioError> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(safe) || name.starts_with('.') {
+        return ctx.err(
+            None,
+            "scenario.name",
+            format!(
+                "`{name}` cannot name result directories: use 1 to 64 letters, digits, `_`, `-` or `.` (not first)"
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// `[scenario]`'s durations; returns the metrics interval.
 fn timing(ctx: &Ctx<'_>, meta: &Meta) -> Result<SimDuration, ScenarioError> {
     if meta.duration.0 == SimDuration::ZERO {
@@ -100,6 +118,31 @@ fn timing(ctx: &Ctx<'_>, meta: &Meta) -> Result<SimDuration, ScenarioError> {
     Ok(meta
         .metrics_interval
         .map_or(SimDuration::from_mins(1), |d| d.0))
+}
+
+/// A fault must start before the arrivals end: after it, it would strike an idle cluster in
+/// the drain (and keep the clock running until it ends).
+fn faults_inside_the_run(
+    ctx: &Ctx<'_>,
+    faults: &[shardsim_sim::cluster::Fault],
+    duration: SimDuration,
+) -> Result<(), ScenarioError> {
+    let hours = |d: SimDuration| d.as_secs_f64() / 3600.0;
+    for (i, f) in faults.iter().enumerate() {
+        let at = f.at.saturating_duration_since(SimTime::ZERO);
+        if at >= duration {
+            return ctx.err(
+                None,
+                &format!("faults[{i}].at"),
+                format!(
+                    "fault #{i} starts at {:.3} h, at or after the run ends ({:.3} h, `scenario.duration`): start it before the end",
+                    hours(at),
+                    hours(duration)
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `[breaker]`.

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use shardsim_sim::cluster::{
-    Exchange, Fault, FaultKind, RegionId, RiskTier, ShardId, ShardSpec, ShardTags, Topology,
+    Exchange, Fault, FaultKind, MAX_SHARDS, RegionId, RiskTier, ShardId, ShardSpec, ShardTags,
+    Topology,
 };
 use shardsim_sim::{SimDuration, SimTime};
 use toml::Spanned;
@@ -29,11 +30,16 @@ pub(super) fn network(ctx: &Ctx<'_>, net: Option<&NetworkDef>) -> Result<Topolog
             format!("must be a {n}×{n} matrix, one row and column per region in `network.regions`"),
         );
     }
-    if rtt.iter().flatten().any(|v| !(v.is_finite() && *v >= 0.0)) {
+    // The longest round trip on Earth is ~300 ms; a minute is a unit mistake, not a network.
+    if rtt
+        .iter()
+        .flatten()
+        .any(|v| !(v.is_finite() && (0.0..=60_000.0).contains(v)))
+    {
         return ctx.err(
             Some(net.rtt_ms.span()),
             "network.rtt_ms",
-            "round-trip times must be finite and >= 0 ms",
+            "round-trip times must be finite, >= 0 and at most 60000 ms",
         );
     }
     topology.regions = net
@@ -66,7 +72,7 @@ pub(super) fn exchanges(
 ) -> Result<(), ScenarioError> {
     let Some(defs) = defs else {
         if custom_network {
-            return ctx.err(None, "exchanges", "a custom `[network]` needs its own `[[exchanges]]` (the defaults refer to the default regions)");
+            return ctx.err(ctx.locate("network"), "exchanges", "a custom `[network]` needs its own `[[exchanges]]` (the defaults refer to the default regions)");
         }
         return Ok(());
     };
@@ -98,15 +104,19 @@ pub(super) fn shards(
 ) -> Result<BTreeMap<String, Vec<ShardId>>, ScenarioError> {
     let mut groups: BTreeMap<String, Vec<ShardId>> = BTreeMap::new();
     let mut shard_names = BTreeSet::new();
-    for g in defs {
-        let ids = shard_group(ctx, names, g, topology, &mut shard_names)?;
-        if groups.insert(g.name.clone(), ids).is_some() {
+    for (i, g) in defs.iter().enumerate() {
+        if groups.contains_key(&g.name) {
             return ctx.err(
                 None,
-                "shards.name",
-                format!("shard group `{}` is declared twice", g.name),
+                &format!("shards[{i}].name"),
+                format!(
+                    "shard group `{}` is declared twice; give each group its own name",
+                    g.name
+                ),
             );
         }
+        let ids = shard_group(ctx, names, g, topology, &mut shard_names)?;
+        groups.insert(g.name.clone(), ids);
     }
     Ok(groups)
 }
@@ -149,6 +159,17 @@ fn shard_group(
         general: g.general,
         overflow: g.overflow,
     };
+    if topology.shards.len() + g.count as usize > MAX_SHARDS {
+        return ctx.err(
+            None,
+            &format!("shards.{}.count", g.name),
+            format!(
+                "{} shards would make {} in all; at most {MAX_SHARDS} are allowed (routing scans a placement's shards per invocation and each shard keeps a metrics row per interval)",
+                g.count,
+                topology.shards.len() + g.count as usize
+            ),
+        );
+    }
     let mut ids = Vec::new();
     for k in 0..g.count {
         let name = if g.count == 1 {

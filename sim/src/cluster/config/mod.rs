@@ -15,7 +15,13 @@ use crate::cluster::spec::topology::Topology;
 use crate::cluster::spec::workload::{HawkesGroup, PoissonSource, RegimeConfig};
 use crate::time::{SimDuration, SimTime};
 
+mod limits;
 pub(crate) mod validate;
+
+pub use limits::{
+    MAX_EXPECTED_ARRIVALS, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS, MAX_RATE_PER_SEC,
+    MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
+};
 
 /// Everything a cluster run needs besides the seed and the routing policy.
 #[derive(Clone, Debug)]

@@ -58,7 +58,7 @@ impl ClusterConfig {
         for (i, change) in self.changes.iter().enumerate() {
             self.validate_change(i, &change.change)?;
         }
-        Ok(())
+        self.validate_limits()
     }
 
     /// The checks `Cluster::register_function` makes, for each declared function in turn.
@@ -75,6 +75,8 @@ impl ClusterConfig {
                 let field = e.field();
                 ClusterError::from(e).at_item(at(Some(field)))
             })?;
+            check_fits_a_shard(spec, placement, &self.topology)
+                .map_err(|e| e.at_item(at(Some("resources.memory_mb"))))?;
         }
         Ok(())
     }
@@ -230,6 +232,34 @@ pub(crate) fn check_placement(
                 count: shards,
             });
         }
+    }
+    Ok(())
+}
+
+/// A function's memory must fit the largest shard it may be placed on (all shards when its
+/// placement is empty): otherwise every invocation would be silently clamped to the shard.
+fn check_fits_a_shard(
+    spec: &FunctionSpec,
+    placement: &[crate::cluster::ids::ShardId],
+    t: &Topology,
+) -> Result<(), ClusterError> {
+    let candidates: Vec<usize> = if placement.is_empty() {
+        (0..t.shards.len()).collect()
+    } else {
+        placement.iter().map(|s| s.index()).collect()
+    };
+    let Some(largest) = candidates
+        .into_iter()
+        .map(|i| &t.shards[i])
+        .max_by_key(|s| s.memory_mb)
+    else {
+        return Ok(());
+    };
+    if spec.resources.memory_mb > largest.memory_mb {
+        return Err(ClusterError::Invalid(format!(
+            "function `{}` needs {} MiB per invocation, more than the largest shard it may run on (`{}`, {} MiB); lower memory_mb or place it on larger shards",
+            spec.name, spec.resources.memory_mb, largest.name, largest.memory_mb
+        )));
     }
     Ok(())
 }

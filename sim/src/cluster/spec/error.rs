@@ -71,6 +71,10 @@ pub enum ConfigItem {
     RoutingOverride(usize),
     /// `changes[i]`.
     Change(usize),
+    /// How long the sources emit (`arrivals_until`).
+    Duration,
+    /// The circuit breakers.
+    Breaker,
 }
 
 impl ConfigItem {

@@ -293,7 +293,7 @@ pub enum FunctionSpecError {
         /// The function.
         function: String,
         /// Their sum.
-        sum: u32,
+        sum: u64,
     },
     /// A version scale that is not a positive number.
     #[error("function `{function}`: version `{version}` service_scale must be > 0")]
@@ -368,7 +368,8 @@ impl Function {
         }
         let mut version_cdf = Vec::new();
         if !spec.versions.is_empty() {
-            let sum: u32 = spec.versions.iter().map(|v| v.percent).sum();
+            // Summed in u64: percents near u32::MAX must not wrap around to 100.
+            let sum: u64 = spec.versions.iter().map(|v| u64::from(v.percent)).sum();
             if sum != 100 {
                 return Err(FunctionSpecError::Split {
                     function: spec.name.clone(),

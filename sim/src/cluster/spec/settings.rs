@@ -35,9 +35,17 @@ impl Default for SelectionWeights {
 impl SelectionWeights {
     pub(crate) fn validate(&self) -> Result<(), ClusterError> {
         let w = [self.load, self.resources, self.priority, self.affinity];
-        if w.iter().any(|x| !(x.is_finite() && *x >= 0.0))
-            || (w.iter().sum::<f64>() - 1.0).abs() > 1e-9
+        let names = ["load", "resources", "priority", "affinity"];
+        if let Some((name, x)) = names
+            .iter()
+            .zip(w)
+            .find(|(_, x)| !(x.is_finite() && *x >= 0.0))
         {
+            return Err(ClusterError::Invalid(format!(
+                "weight `{name}` is {x}; weights load, resources, priority, affinity must be finite, >= 0 and sum to 1"
+            )));
+        }
+        if (w.iter().sum::<f64>() - 1.0).abs() > 1e-9 {
             return Err(ClusterError::Invalid(format!(
                 "weights load, resources, priority, affinity must be >= 0 and sum to 1 (they \
                  sum to {})",

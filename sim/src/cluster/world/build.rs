@@ -187,8 +187,11 @@ impl Cluster {
             sched.schedule_at(change.at, ClusterEvent::Change { index: i as u32 });
             self.changes.push(change);
         }
-        if let Some(m) = self.monitor {
-            sched.schedule_at(SimTime::ZERO + m.interval, ClusterEvent::Monitor);
+        if let Some(m) = self.monitor
+            && let Some(first) = SimTime::ZERO.checked_add(m.interval)
+            && first <= self.arrivals_until
+        {
+            sched.schedule_at(first, ClusterEvent::Monitor);
         }
     }
 }

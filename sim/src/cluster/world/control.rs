@@ -177,7 +177,13 @@ impl Cluster {
     pub(super) fn on_monitor(&mut self, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
         let Some(cfg) = self.monitor else { return };
-        sched.schedule_in(cfg.interval, ClusterEvent::Monitor);
+        // The monitor watches while arrivals come: past their end it stops rescheduling itself,
+        // or the drain that runs the queue empty would never end.
+        if let Some(next) = now.checked_add(cfg.interval)
+            && next <= self.arrivals_until
+        {
+            sched.schedule_at(next, ClusterEvent::Monitor);
+        }
         for f in 0..self.functions.len() {
             self.demotions[f].retain(|&(_, until)| now < until);
             if !self.functions[f].active {
