@@ -84,102 +84,110 @@ pub fn compare(
 ) -> Vec<ScenarioComparison> {
     scenarios
         .iter()
-        .map(|scenario| {
-            let of = |policy: &str| -> Vec<&RunResult> {
-                let mut v: Vec<&RunResult> = results
-                    .iter()
-                    .filter(|r| &r.scenario == scenario && r.policy == policy)
-                    .collect();
-                v.sort_by_key(|r| r.seed);
-                v
-            };
-            let reference_runs = of(reference);
-            let rows: Vec<PolicyRow> = policies
-                .iter()
-                .map(|policy| {
-                    let runs = of(policy);
-                    let field = |f: &dyn Fn(&RunResult) -> f64| -> Vec<f64> {
-                        runs.iter().map(|r| f(r)).collect()
-                    };
-                    let slo = field(&|r| r.slo_violation_minutes);
-                    let paired = |f: &dyn Fn(&RunResult) -> f64| -> Estimate {
-                        let diffs: Vec<f64> = runs
-                            .iter()
-                            .filter_map(|r| {
-                                reference_runs
-                                    .iter()
-                                    .find(|b| b.seed == r.seed)
-                                    .map(|b| f(r) - f(b))
-                            })
-                            .collect();
-                        t_interval(&diffs)
-                    };
-                    let with_scores: Vec<&&RunResult> =
-                        runs.iter().filter(|r| r.scored_plans >= 3).collect();
-                    let reference_slo = mean(
-                        &reference_runs
-                            .iter()
-                            .map(|r| r.slo_violation_minutes)
-                            .collect::<Vec<_>>(),
-                    );
-                    PolicyRow {
-                        policy: policy.clone(),
-                        runs: runs.len(),
-                        slo_violation_minutes: mean(&slo),
-                        p99_latency_ms: mean(&field(&|r| r.p99_latency_ms)),
-                        migrations: mean(&field(&|r| r.migrations as f64)),
-                        drops: mean(&field(&|r| r.drops as f64)),
-                        timed_out: mean(&field(&|r| r.timed_out as f64)),
-                        max_mean_load_ratio: mean(&field(&|r| r.max_mean_load_ratio)),
-                        slo: t_interval(&slo),
-                        vs_reference: (policy != reference && !reference_runs.is_empty()).then(
-                            || PairedDiffs {
-                                reference: reference.to_owned(),
-                                slo_violation_minutes: paired(&|r| r.slo_violation_minutes),
-                                slo_relative: (reference_slo > 0.0)
-                                    .then(|| mean(&slo) / reference_slo - 1.0),
-                                p99_latency_ms: paired(&|r| r.p99_latency_ms),
-                                migrations: paired(&|r| r.migrations as f64),
-                            },
-                        ),
-                        predicted_benefit: mean(&field(&|r| r.predicted_benefit)),
-                        realised_benefit: mean(&field(&|r| r.realised_benefit)),
-                        calibration_correlation: mean(
-                            &with_scores
-                                .iter()
-                                .map(|r| r.calibration_correlation)
-                                .collect::<Vec<_>>(),
-                        ),
-                    }
-                })
-                .collect();
-            let slo_of = |p: &str| {
-                rows.iter()
-                    .find(|r| r.policy == p)
-                    .map(|r| r.slo_violation_minutes)
-            };
-            let oracle_gap_closed =
-                match (slo_of("reactive"), slo_of("predictive"), slo_of("oracle")) {
-                    (Some(r), Some(p), Some(o)) if r - o > 1e-9 => Some((r - p) / (r - o)),
-                    _ => None,
-                };
-            let seeds = rows.iter().map(|r| r.runs).min().unwrap_or(0);
-            ScenarioComparison {
-                scenario: scenario.clone(),
-                oracle_gap_ci: oracle_gap_closed.and_then(|_| gap_interval(results, scenario)),
-                policies: rows,
-                oracle_gap_closed,
-                seeds,
-                warning: (seeds < FEW_SEEDS).then(|| {
-                    format!(
-                        "only {seeds} seed(s) per policy: the 95% intervals are t-intervals, wide \
-                         with few seeds and trustworthy only if per-seed results are roughly \
-                         normal; use {FEW_SEEDS} or more seeds for a claim"
-                    )
-                }),
-            }
-        })
+        .map(|scenario| scenario_comparison(results, scenario, policies, reference))
         .collect()
+}
+
+/// One scenario's rows, oracle gap and seed warning.
+fn scenario_comparison(
+    results: &[RunResult],
+    scenario: &str,
+    policies: &[String],
+    reference: &str,
+) -> ScenarioComparison {
+    let of = |policy: &str| -> Vec<&RunResult> {
+        let mut v: Vec<&RunResult> = results
+            .iter()
+            .filter(|r| r.scenario == scenario && r.policy == policy)
+            .collect();
+        v.sort_by_key(|r| r.seed);
+        v
+    };
+    let reference_runs = of(reference);
+    let rows: Vec<PolicyRow> = policies
+        .iter()
+        .map(|policy| policy_row(policy, &of(policy), reference, &reference_runs))
+        .collect();
+    let slo_of = |p: &str| {
+        rows.iter()
+            .find(|r| r.policy == p)
+            .map(|r| r.slo_violation_minutes)
+    };
+    let oracle_gap_closed = match (slo_of("reactive"), slo_of("predictive"), slo_of("oracle")) {
+        (Some(r), Some(p), Some(o)) if r - o > 1e-9 => Some((r - p) / (r - o)),
+        _ => None,
+    };
+    let seeds = rows.iter().map(|r| r.runs).min().unwrap_or(0);
+    ScenarioComparison {
+        scenario: scenario.to_owned(),
+        oracle_gap_ci: oracle_gap_closed.and_then(|_| gap_interval(results, scenario)),
+        policies: rows,
+        oracle_gap_closed,
+        seeds,
+        warning: (seeds < FEW_SEEDS).then(|| {
+            format!(
+                "only {seeds} seed(s) per policy: the 95% intervals are t-intervals, wide \
+                 with few seeds and trustworthy only if per-seed results are roughly \
+                 normal; use {FEW_SEEDS} or more seeds for a claim"
+            )
+        }),
+    }
+}
+
+/// A policy's means and intervals over its runs (sorted by seed), paired by seed with the
+/// reference policy's runs.
+fn policy_row(
+    policy: &str,
+    runs: &[&RunResult],
+    reference: &str,
+    reference_runs: &[&RunResult],
+) -> PolicyRow {
+    let field = |f: &dyn Fn(&RunResult) -> f64| -> Vec<f64> { runs.iter().map(|r| f(r)).collect() };
+    let slo = field(&|r| r.slo_violation_minutes);
+    let paired = |f: &dyn Fn(&RunResult) -> f64| -> Estimate {
+        let diffs: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| {
+                reference_runs
+                    .iter()
+                    .find(|b| b.seed == r.seed)
+                    .map(|b| f(r) - f(b))
+            })
+            .collect();
+        t_interval(&diffs)
+    };
+    let scored: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.scored_plans >= 3)
+        .map(|r| r.calibration_correlation)
+        .collect();
+    let reference_slo = mean(
+        &reference_runs
+            .iter()
+            .map(|r| r.slo_violation_minutes)
+            .collect::<Vec<_>>(),
+    );
+    PolicyRow {
+        policy: policy.to_owned(),
+        runs: runs.len(),
+        slo_violation_minutes: mean(&slo),
+        p99_latency_ms: mean(&field(&|r| r.p99_latency_ms)),
+        migrations: mean(&field(&|r| r.migrations as f64)),
+        drops: mean(&field(&|r| r.drops as f64)),
+        timed_out: mean(&field(&|r| r.timed_out as f64)),
+        max_mean_load_ratio: mean(&field(&|r| r.max_mean_load_ratio)),
+        slo: t_interval(&slo),
+        vs_reference: (policy != reference && !reference_runs.is_empty()).then(|| PairedDiffs {
+            reference: reference.to_owned(),
+            slo_violation_minutes: paired(&|r| r.slo_violation_minutes),
+            slo_relative: (reference_slo > 0.0).then(|| mean(&slo) / reference_slo - 1.0),
+            p99_latency_ms: paired(&|r| r.p99_latency_ms),
+            migrations: paired(&|r| r.migrations as f64),
+        }),
+        predicted_benefit: mean(&field(&|r| r.predicted_benefit)),
+        realised_benefit: mean(&field(&|r| r.realised_benefit)),
+        calibration_correlation: mean(&scored),
+    }
 }
 
 /// Fieller's interval for the gap predictive closes, from the seeds that ran reactive,
