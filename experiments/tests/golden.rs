@@ -12,6 +12,7 @@ mod common;
 use std::path::PathBuf;
 
 use shardsim::commands::train::training_rows;
+use shardsim::forecast::saved::SavedRuns;
 use shardsim::run::{RunSpec, simulate};
 use shardsim::scenario::Scenario;
 use shardsim_model::TrainConfig;
@@ -103,12 +104,12 @@ fn market_volatility_under_the_planner_is_pinned() {
 fn a_small_training_run_gives_pinned_model_bytes() {
     let mut scenario = Scenario::parse(common::SMALL, "small.toml").expect("valid fixture");
     scenario.duration = SimDuration::from_mins(3 * 60);
+    let runs = tempfile::tempdir().unwrap();
     let data = training_rows(
         &[scenario],
         &[1, 2, 3],
-        None,
-        SimDuration::from_mins(15),
-        "golden",
+        (None, SimDuration::from_mins(15)),
+        &SavedRuns::in_dir(runs.path().to_owned()),
     )
     .expect("rows");
     let bytes = data

@@ -320,3 +320,60 @@ fn dataset_saves_each_run_and_a_rerun_remakes_only_the_unfinished_ones() {
         "the rows differ after resuming"
     );
 }
+
+/// `train` and `evaluate` gather their rows as `dataset` does: a rerun loads the finished runs
+/// (beside the model file, and in the evaluation's `runs/`) and makes the same bytes.
+#[test]
+fn train_and_evaluate_resume_from_their_saved_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    let fixture = fixture("surge.toml");
+    let train = [
+        "train",
+        fixture.to_str().unwrap(),
+        "--seeds",
+        "1..3",
+        "--duration",
+        "2h",
+        "--trees",
+        "4",
+        "--out",
+        model.to_str().unwrap(),
+    ];
+    let first = shardsim(&train);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::remove_file(dir.path().join("m.model.runs/surge/seed-3/done.json")).unwrap();
+    let rerun = shardsim(&train);
+    assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+    assert_eq!(skipped(&text(&rerun.stdout)), 2, "{}", text(&rerun.stdout));
+    assert!(
+        std::fs::read(&model).unwrap() == bytes,
+        "the model differs after resuming"
+    );
+
+    let out = dir.path().join("eval");
+    let evaluate = [
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        fixture.to_str().unwrap(),
+        "--seeds",
+        "4..5",
+        "--duration",
+        "2h",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = shardsim(&evaluate);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let scores = std::fs::read(out.join("manifest.json")).unwrap();
+    let rerun = shardsim(&evaluate);
+    assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+    assert_eq!(skipped(&text(&rerun.stdout)), 2, "{}", text(&rerun.stdout));
+    assert!(
+        std::fs::read(out.join("manifest.json")).unwrap() == scores,
+        "the evaluation differs after resuming"
+    );
+}

@@ -14,6 +14,7 @@ use crate::compare::{
     self, Job, PlanRow, PolicyLatency, RunKey, RunOutput, RunResult, RunStore, Sweep,
 };
 use crate::forecast;
+use crate::forecast::saved::SavedRuns;
 use crate::io::manifest;
 use crate::plot;
 use crate::report;
@@ -235,7 +236,8 @@ fn forecaster(
                     "no --model given: training one on seeds {first}..{last} (disjoint from the \
                      compared seeds)"
                 );
-                let m = train_for_compare(scenarios, &train_seeds, options.duration)?;
+                let training = SavedRuns::in_dir(store.forecaster_dir().join("training-runs"));
+                let m = train_for_compare(scenarios, &train_seeds, options.duration, &training)?;
                 store.save_forecaster(&key, &m.to_bytes())?;
                 m
             };
@@ -255,15 +257,10 @@ fn train_for_compare(
     scenarios: &[Scenario],
     seeds: &[u64],
     duration: Option<SimDuration>,
+    saved: &SavedRuns,
 ) -> Result<ForecastModel> {
-    training_rows(
-        scenarios,
-        seeds,
-        duration,
-        TRAINING_HORIZON,
-        "training data",
-    )?
-    .train(TrainConfig::default())
+    training_rows(scenarios, seeds, (duration, TRAINING_HORIZON), saved)?
+        .train(TrainConfig::default())
 }
 
 /// The runs' results and plans in job order, and each (scenario, policy)'s latency over all its

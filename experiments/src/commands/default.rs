@@ -11,6 +11,7 @@ use super::evaluate::Publish;
 use super::run::RunOutput;
 use super::{compare, evaluate, run, train, wall_clock};
 use crate::forecast;
+use crate::forecast::saved::SavedRuns;
 use crate::io::file_name;
 use crate::run::RunSpec;
 use crate::scenario::{Scenario, load_all};
@@ -40,9 +41,8 @@ pub fn default_run() -> Result<()> {
     let data = train::training_rows(
         &scenarios,
         &[101, 102],
-        Some(duration),
-        SimDuration::from_mins(15),
-        "simulating",
+        (Some(duration), SimDuration::from_mins(15)),
+        &SavedRuns::beside(&model),
     )?;
     train::fit(
         &data,
@@ -73,6 +73,7 @@ pub fn default_run() -> Result<()> {
         &scenarios,
         &[103],
         Some(duration),
+        &SavedRuns::in_dir(PathBuf::from("results/forecast/runs")),
     )?;
     evaluate::publish(
         &evaluation,

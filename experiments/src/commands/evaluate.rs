@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 use shardsim_model::{ForecastModel, Row, Scores, TrainConfig};
 use shardsim_sim::SimDuration;
 
-use super::progress;
+use super::dataset::rows_of_runs;
 use crate::cli::EvaluateArgs;
 use crate::forecast;
+use crate::forecast::saved::SavedRuns;
 use crate::io::manifest;
 use crate::io::{file_name, write_json};
 use crate::plot;
@@ -34,7 +35,13 @@ pub fn command(args: &EvaluateArgs) -> Result<()> {
         }
         let scenarios = load_all(&args.scenarios)?;
         let seeds = args.seeds.clone().map(|s| s.0).unwrap_or_default();
-        on_held_out(model, &scenarios, &seeds, args.duration)?
+        on_held_out(
+            model,
+            &scenarios,
+            &seeds,
+            args.duration,
+            &SavedRuns::in_dir(args.out.join("runs")),
+        )?
     };
     publish(
         &evaluation,
@@ -102,22 +109,17 @@ pub fn on_series(
     })
 }
 
-/// `model` scored on every (scenario, seed), pooled.
+/// `model` scored on every (scenario, seed), pooled; the runs' rows are saved in `saved` as
+/// each finishes, so that a rerun resumes.
 pub fn on_held_out(
     model: ForecastModel,
     scenarios: &[Scenario],
     seeds: &[u64],
     duration: Option<SimDuration>,
+    saved: &SavedRuns,
 ) -> Result<Evaluation> {
-    let bar = progress(scenarios.len() * seeds.len(), "simulating");
-    let runs = forecast::collect(
-        scenarios,
-        seeds,
-        duration,
-        forecast::model_horizon(&model),
-        &|| bar.inc(1),
-    )?;
-    bar.finish_and_clear();
+    let horizon = forecast::model_horizon(&model);
+    let runs = rows_of_runs(scenarios, seeds, (duration, horizon), saved, "simulating")?;
     let names: Vec<String> = scenarios[0]
         .config(duration)
         .topology

@@ -8,9 +8,11 @@ use anyhow::{Result, bail};
 use shardsim_model::{ForecastModel, Row, TrainConfig};
 use shardsim_sim::SimDuration;
 
-use super::{progress, wall_clock};
+use super::dataset::rows_of_runs;
+use super::wall_clock;
 use crate::cli::TrainArgs;
 use crate::forecast;
+use crate::forecast::saved::SavedRuns;
 use crate::io::{file_name, write_atomic};
 use crate::scenario::{Scenario, load_all};
 
@@ -42,9 +44,8 @@ pub fn command(args: &TrainArgs) -> Result<()> {
         training_rows(
             &scenarios,
             &seeds,
-            args.duration,
-            args.horizon,
-            "simulating",
+            (args.duration, args.horizon),
+            &SavedRuns::beside(&args.out),
         )?
     };
     fit(&data, config, &args.out).map(|_| ())
@@ -78,18 +79,21 @@ impl TrainingData {
     }
 }
 
-/// Simulates every (scenario, seed) with a progress bar labelled `what` and returns the
-/// forecasting rows.
+/// The forecasting rows of every (scenario, seed), runs finished before loaded from `saved`
+/// and the rest simulated and saved there (see [`rows_of_runs`]).
 pub fn training_rows(
     scenarios: &[Scenario],
     seeds: &[u64],
-    duration: Option<SimDuration>,
-    horizon: SimDuration,
-    what: &str,
+    (duration, horizon): (Option<SimDuration>, SimDuration),
+    saved: &SavedRuns,
 ) -> Result<TrainingData> {
-    let bar = progress(scenarios.len() * seeds.len(), what);
-    let runs = forecast::collect(scenarios, seeds, duration, horizon, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    let runs = rows_of_runs(
+        scenarios,
+        seeds,
+        (duration, horizon),
+        saved,
+        "training data",
+    )?;
     let interval = scenarios[0].metrics_interval;
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     let source = format!(

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use shardsim_model::features::{self, History, Row};
 use shardsim_model::forecaster::{self, ForecastModel, ModelFileError, Scores, TrainConfig};
@@ -29,29 +28,6 @@ pub struct RunRows {
     pub seed: u64,
     /// Rows (their `run` field is this run's position in the list).
     pub rows: Vec<Row>,
-}
-
-/// Simulates every (scenario, seed) in parallel and extracts rows; the result is in
-/// scenario-major, seed-minor order whatever the thread count.
-pub fn collect(
-    scenarios: &[Scenario],
-    seeds: &[u64],
-    duration: Option<SimDuration>,
-    horizon: SimDuration,
-    on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<RunRows>> {
-    let jobs: Vec<(&Scenario, u64)> = scenarios
-        .iter()
-        .flat_map(|s| seeds.iter().map(move |&seed| (s, seed)))
-        .collect();
-    jobs.par_iter()
-        .enumerate()
-        .map(|(i, (scenario, seed))| {
-            let rows = simulate_rows(scenario, *seed, i, duration, horizon)?;
-            on_done();
-            Ok(rows)
-        })
-        .collect()
 }
 
 /// The rows of one simulated run of `scenario` on `seed`, numbered `index` (their `run`).

@@ -61,7 +61,7 @@ impl RowsKey {
     }
 }
 
-/// The saved runs of one dataset file.
+/// The saved runs of one dataset file, model file or evaluation.
 #[derive(Clone, Debug)]
 pub struct SavedRuns {
     root: PathBuf,
@@ -73,6 +73,11 @@ impl SavedRuns {
         let mut root = out.as_os_str().to_owned();
         root.push(".runs");
         SavedRuns { root: root.into() }
+    }
+
+    /// Runs saved in the directory `root`.
+    pub fn in_dir(root: PathBuf) -> SavedRuns {
+        SavedRuns { root }
     }
 
     /// Where they are.
