@@ -14,7 +14,8 @@ pub struct CompareArgs {
     /// Built-in scenario names or files.
     #[arg(required = true)]
     pub scenarios: Vec<String>,
-    /// Seeds, an inclusive range A..B; every policy runs on every seed (paired).
+    /// Seeds: one (3), a range (1..30) or a list (1,4,9 or 1..3,10); every policy runs on every
+    /// seed (paired).
     #[arg(long, default_value = "1..30", value_parser = parse_seeds)]
     pub seeds: Seeds,
     /// Migration policies, comma-separated: static, reactive, predictive, oracle, performance.

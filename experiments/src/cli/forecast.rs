@@ -14,7 +14,7 @@ pub struct DatasetArgs {
     /// Built-in scenario names or files.
     #[arg(required = true)]
     pub scenarios: Vec<String>,
-    /// Seeds, an inclusive range A..B.
+    /// Seeds: one (3), a range (1..10) or a list (1,4,9 or 1..3,10).
     #[arg(long, value_parser = parse_seeds)]
     pub seeds: Seeds,
     /// Output CSV.
@@ -32,7 +32,7 @@ pub struct DatasetArgs {
 pub struct TrainArgs {
     /// Built-in scenario names or files (omit with --data).
     pub scenarios: Vec<String>,
-    /// Seeds, an inclusive range A..B.
+    /// Seeds: one (3), a range (1..10) or a list (1,4,9 or 1..3,10).
     #[arg(long, value_parser = parse_seeds, required_unless_present = "data")]
     pub seeds: Option<Seeds>,
     /// Train on an exported dataset instead of simulating.
@@ -71,7 +71,7 @@ pub struct EvaluateArgs {
     pub model: PathBuf,
     /// Held-out built-in scenario names or files.
     pub scenarios: Vec<String>,
-    /// Held-out seeds, an inclusive range C..D.
+    /// Held-out seeds: one (11), a range (11..14) or a list (11,15).
     #[arg(long, value_parser = parse_seeds, required_unless_present = "series")]
     pub seeds: Option<Seeds>,
     /// Simulated time per run (default: each scenario's).

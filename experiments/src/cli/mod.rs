@@ -62,30 +62,106 @@ pub enum Command {
     Bench(BenchCommand),
 }
 
-/// An inclusive seed range from the command line.
+/// Seeds from the command line, in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Seeds(pub Vec<u64>);
 
-/// An inclusive seed range, `A..B`.
+/// Seeds written back in the grammar of [`parse_seeds`], runs of consecutive seeds as ranges
+/// (`1..4`, `1..3,7`, `5`): how results and messages name the seeds they came from.
+pub fn describe_seeds(seeds: &[u64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < seeds.len() {
+        let mut j = i;
+        while j + 1 < seeds.len() && seeds[j + 1] == seeds[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            seeds[i].to_string()
+        } else {
+            format!("{}..{}", seeds[i], seeds[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// The most seeds one command line may name.
+const MAX_SEEDS: usize = 10_000;
+
+/// Seeds as one seed (`3`), an inclusive range (`1..30`), or a comma-separated list of either
+/// (`1,4,9`, `1..3,10..12`); each seed once.
 pub fn parse_seeds(text: &str) -> Result<Seeds, String> {
-    let (a, b) = text
-        .split_once("..")
-        .ok_or_else(|| format!("`{text}` is not a seed range: use A..B, e.g. 1..10"))?;
-    let (a, b): (u64, u64) = (
-        a.trim()
-            .parse()
-            .map_err(|_| format!("`{a}` is not a seed"))?,
-        b.trim()
-            .parse()
-            .map_err(|_| format!("`{b}` is not a seed"))?,
-    );
-    if a > b {
-        return Err(format!(
-            "seed range {text} is empty: the first seed must not exceed the last"
-        ));
+    let allowed = "use a seed (3), a range A..B (1..30) or a list of them (1,4,9 or 1..3,10)";
+    let seed = |s: &str| -> Result<u64, String> {
+        s.trim().parse().map_err(|_| {
+            format!(
+                "`{}` is not a seed (a whole number ≥ 0): {allowed}",
+                s.trim()
+            )
+        })
+    };
+    let mut seeds: Vec<u64> = Vec::new();
+    for part in text.split(',') {
+        let (a, b) = match part.split_once("..") {
+            Some((a, b)) => (seed(a)?, seed(b)?),
+            None => {
+                let s = seed(part)?;
+                (s, s)
+            }
+        };
+        if a > b {
+            return Err(format!(
+                "seed range {} is empty: the first seed must not exceed the last",
+                part.trim()
+            ));
+        }
+        if b - a >= (MAX_SEEDS - seeds.len()) as u64 {
+            return Err(format!("`{text}` names more than {MAX_SEEDS} seeds"));
+        }
+        for s in a..=b {
+            if seeds.contains(&s) {
+                return Err(format!(
+                    "seed {s} is named twice in `{text}`: each run is made once, so name it once"
+                ));
+            }
+            seeds.push(s);
+        }
     }
-    if b - a >= 10_000 {
-        return Err(format!("seed range {text} has more than 10,000 seeds"));
+    Ok(Seeds(seeds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_one_a_range_or_a_list_and_read_back_as_written() {
+        assert_eq!(parse_seeds("3"), Ok(Seeds(vec![3])));
+        assert_eq!(parse_seeds("1..4"), Ok(Seeds(vec![1, 2, 3, 4])));
+        assert_eq!(parse_seeds("9, 1,4"), Ok(Seeds(vec![9, 1, 4])));
+        assert_eq!(parse_seeds("1..3,10"), Ok(Seeds(vec![1, 2, 3, 10])));
+        for text in ["3", "1..4", "1..3,10..10", "5..6,1..2"] {
+            let seeds = parse_seeds(text).unwrap().0;
+            assert_eq!(
+                parse_seeds(&describe_seeds(&seeds)).unwrap().0,
+                seeds,
+                "{text}"
+            );
+        }
+        assert_eq!(describe_seeds(&[1, 2, 3, 7]), "1..3,7");
+        assert_eq!(describe_seeds(&[5]), "5");
     }
-    Ok(Seeds((a..=b).collect()))
+
+    #[test]
+    fn bad_seeds_say_what_is_allowed() {
+        let err = |t: &str| parse_seeds(t).unwrap_err();
+        assert!(err("x").contains("`x` is not a seed"), "{}", err("x"));
+        assert!(err("1,,2").contains("is not a seed"));
+        assert!(err("4..2").contains("is empty"));
+        assert!(err("1..3,2").contains("seed 2 is named twice"));
+        assert!(err("0..20000").contains("more than 10000 seeds"));
+        assert!(err("1..5000,6000..12000").contains("more than 10000 seeds"));
+        assert!(err("-1").contains("not a seed"));
+    }
 }

@@ -9,7 +9,7 @@ use shardsim_sim::SimDuration;
 use super::interrupt;
 use super::sweep::{self, SweepProgress};
 use super::train::training_rows;
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, describe_seeds};
 use crate::compare::{
     self, Job, PlanRow, PolicyLatency, RunKey, RunOutput, RunResult, RunStore, Sweep,
 };
@@ -159,7 +159,7 @@ pub fn compare(options: &CompareOptions) -> Result<Vec<ScenarioComparison>> {
         report::comparison::compare(&results, &names, &options.policies, &options.reference);
     let meta = serde_json::json!({
         "scenarios": names,
-        "seeds": [seeds.first(), seeds.last()],
+        "seeds": seeds,
         "policies": options.policies,
         "reference": options.reference,
         "duration_secs": options.duration.map(|d| d.as_secs_f64()),
@@ -199,17 +199,15 @@ fn forecaster(
             m
         }
         ModelSource::Train(train_seeds) => {
-            let last = seeds.last().copied().unwrap_or(0);
+            // After the largest compared seed, so that the default never overlaps a list.
+            let last = seeds.iter().copied().max().unwrap_or(0);
             let train_seeds = train_seeds
                 .clone()
                 .unwrap_or_else(|| (last + 1..=last + 4).collect());
             if let Some(s) = train_seeds.iter().find(|s| seeds.contains(s)) {
                 bail!("training seed {s} is also compared: the seeds must be disjoint");
             }
-            let (first, last) = (
-                train_seeds.first().copied().unwrap_or(0),
-                train_seeds.last().copied().unwrap_or(0),
-            );
+            let named = describe_seeds(&train_seeds);
             let key = serde_json::json!({
                 "shardsim_version": env!("CARGO_PKG_VERSION"),
                 "scenarios": scenarios
@@ -226,14 +224,14 @@ fn forecaster(
                 .and_then(|b| ForecastModel::from_bytes(&b).ok());
             let m = if let Some(m) = saved {
                 println!(
-                    "no --model given: using the one trained before on seeds {first}..{last}, \
+                    "no --model given: using the one trained before on seeds {named}, \
                      saved in {}/",
                     store.forecaster_dir().display()
                 );
                 m
             } else {
                 println!(
-                    "no --model given: training one on seeds {first}..{last} (disjoint from the \
+                    "no --model given: training one on seeds {named} (disjoint from the \
                      compared seeds)"
                 );
                 let training = SavedRuns::in_dir(store.forecaster_dir().join("training-runs"));

@@ -10,7 +10,7 @@ use shardsim_sim::SimDuration;
 
 use super::dataset::rows_of_runs;
 use super::wall_clock;
-use crate::cli::TrainArgs;
+use crate::cli::{TrainArgs, describe_seeds};
 use crate::forecast;
 use crate::forecast::saved::SavedRuns;
 use crate::io::{file_name, write_atomic};
@@ -97,10 +97,9 @@ pub fn training_rows(
     let interval = scenarios[0].metrics_interval;
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     let source = format!(
-        "scenarios {} seeds {}..{}",
+        "scenarios {} seeds {}",
         names.join(","),
-        seeds.first().copied().unwrap_or(0),
-        seeds.last().copied().unwrap_or(0)
+        describe_seeds(seeds)
     );
     let run_scenarios = runs
         .iter()
