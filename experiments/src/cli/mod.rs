@@ -25,7 +25,17 @@ pub use run::RunArgs;
 ///
 /// Run with no subcommand for the default experiment; `shardsim help <command>` for details.
 #[derive(Debug, Parser)]
-#[command(name = "shardsim", version, about, long_about = None)]
+#[command(
+    name = "shardsim",
+    version,
+    about,
+    long_about = None,
+    after_help = "With no command, `shardsim` runs the default experiment (the README's main \
+                  job): a forecaster trained and evaluated on held-out seeds, one run's load \
+                  heatmap, and the migration policies compared on paired seeds, written under \
+                  results/ in a few minutes; a rerun reuses the runs already finished. \
+                  `shardsim help <command>` describes one command."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
