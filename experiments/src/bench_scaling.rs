@@ -121,7 +121,10 @@ pub struct ScalingRow {
     pub invocations: u64,
     /// Engine events handled per run.
     pub events: u64,
-    /// Median simulated invocations per wall second.
+    /// Median wall milliseconds to build the simulation (not in the rate).
+    pub build_ms: f64,
+    /// Median simulated invocations per wall second of running it (arrivals, routing,
+    /// execution, metrics, the drain), the build excluded.
     pub invocations_per_sec: f64,
     /// 1e9 / invocations_per_sec.
     pub ns_per_invocation: f64,
@@ -187,16 +190,16 @@ pub fn scaling(
     for shape in shapes {
         for routing in routings {
             let policy = policy_by_name(routing)?;
-            let mut rates = Vec::new();
+            let (mut rates, mut builds) = (Vec::new(), Vec::new());
             let mut outcome = None;
             for _ in 0..repeats.max(1) {
                 let config = shape.config();
-                let (result, elapsed) = timed(|| -> Result<_> {
-                    let mut sim = Cluster::simulation(config, seed, policy.clone())?;
-                    sim.run_to_completion();
-                    Ok((sim.model().assert_conservation(), sim.handled()))
-                });
-                let (books, events) = result?;
+                let (built, build_time) =
+                    timed(|| Cluster::simulation(config, seed, policy.clone()));
+                let mut sim = built?;
+                let ((), elapsed) = timed(|| sim.run_to_completion());
+                let (books, events) = (sim.model().assert_conservation(), sim.handled());
+                builds.push(build_time.as_secs_f64() * 1e3);
                 match &outcome {
                     None => outcome = Some((books, events)),
                     Some(o) if *o != (books, events) => bail!(
@@ -223,6 +226,7 @@ pub fn scaling(
                 simulated_secs: shape.duration.as_secs_f64(),
                 invocations: books.generated,
                 events,
+                build_ms: median(&mut builds),
                 invocations_per_sec,
                 ns_per_invocation,
                 ns_ratio_to_first: ns_per_invocation / first_ns,
@@ -249,12 +253,13 @@ pub fn scaling(
 /// The header of the table [`ScalingReport::render`] prints, naming the first shard count.
 pub fn table_header(first_shards: u32) -> String {
     format!(
-        "{:>6} {:>9} {:<13} {:>9} {:>12} {:>12} {:>10} {:>7} {:>15} {:>19} {:>14}\n",
+        "{:>6} {:>9} {:<13} {:>9} {:>12} {:>9} {:>12} {:>10} {:>7} {:>15} {:>19} {:>14}\n",
         "shards",
         "functions",
         "routing",
         "sim_secs",
         "invocations",
+        "build_ms",
         "inv_per_sec",
         "ns_per_inv",
         format!("vs_{first_shards}"),
@@ -269,12 +274,13 @@ impl ScalingRow {
     pub fn render(&self) -> String {
         let opt = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
         format!(
-            "{:>6} {:>9} {:<13} {:>9.1} {:>12} {:>12.0} {:>10.1} {:>7.3} {:>15} {:>19} {:>14}\n",
+            "{:>6} {:>9} {:<13} {:>9.1} {:>12} {:>9.1} {:>12.0} {:>10.1} {:>7.3} {:>15} {:>19} {:>14}\n",
             self.shards,
             self.functions,
             self.routing,
             self.simulated_secs,
             self.invocations,
+            self.build_ms,
             self.invocations_per_sec,
             self.ns_per_invocation,
             self.ns_ratio_to_first,
@@ -295,7 +301,9 @@ impl ScalingReport {
              repeats={} (medians)\n\
              reference_events_per_sec={:.0}   (bare BinaryHeap PHOLD, median, same run)\n\
              memory: {}\n\
-             vs_{first_shards}: ns_per_inv over the same routing's at {first_shards} shards\n",
+             inv_per_sec, ns_per_inv: running the built simulation to the end of its drain \
+             (build_ms apart); vs_{first_shards}: ns_per_inv over the same routing's at \
+             {first_shards} shards\n",
             self.rate_per_shard,
             self.duration_at_64_secs,
             self.seed,

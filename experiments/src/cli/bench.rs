@@ -69,7 +69,7 @@ pub struct ClusterArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_BENCH_FUNCTIONS))]
     pub functions: Option<u32>,
     /// Arrivals per simulated second per shard (the total grows with the shards) [default: the
-    /// rate of 60% cpu utilisation, ≈ 47].
+    /// rate of 60% cpu utilisation, ≈ 52].
     #[arg(long, value_parser = units::parse_positive_finite)]
     pub rate: Option<f64>,
     /// The scaling table at 64, 256, 1024 and 4096 shards under declared, power-of-two,

@@ -139,3 +139,43 @@ fn json_if_asked(path: Option<&Path>, report: &impl Serialize) -> Result<()> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{BenchCommand, Cli, Command};
+
+    fn cluster_args(extra: &[&str]) -> ClusterArgs {
+        let mut argv = vec!["shardsim", "bench", "cluster"];
+        argv.extend(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::Bench(BenchCommand::Cluster(args))) => args,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_default_command_measures_the_bench_shape_exactly() {
+        let args = cluster_args(&[]);
+        assert_eq!(args.shards, [64]);
+        assert_eq!(cluster_shape(&args, 64).unwrap(), SyntheticCluster::BENCH);
+        let explicit = cluster_args(&["--shards", "64", "--functions", "20", "--duration", "1h"]);
+        assert_eq!(cluster_shape(&explicit, 64).unwrap(), SyntheticCluster::BENCH);
+    }
+
+    #[test]
+    fn larger_clusters_keep_the_rate_per_shard_and_the_invocations() {
+        let args = cluster_args(&["--rate", "30"]);
+        let (small, large) = (
+            cluster_shape(&args, 64).unwrap(),
+            cluster_shape(&args, 1024).unwrap(),
+        );
+        assert!((small.rate_per_shard() - 30.0).abs() < 1e-9);
+        assert!((large.rate_per_shard() - 30.0).abs() < 1e-9);
+        assert_eq!(large.functions, 320);
+        let ratio = large.expected_invocations() / small.expected_invocations();
+        assert!((ratio - 1.0).abs() < 1e-9, "{ratio}");
+    }
+}
