@@ -57,8 +57,7 @@ fn cluster_scaling(c: &mut Criterion) {
         let config = shape.config();
         for routing in SCALING_ROUTING {
             let policy = policy_by_name(routing).expect("a built-in policy");
-            let fresh =
-                || Cluster::simulation(config.clone(), 1, policy.clone()).expect("valid");
+            let fresh = || Cluster::simulation(config.clone(), 1, policy.clone()).expect("valid");
             let invocations = {
                 let mut sim = fresh();
                 sim.run_to_completion();

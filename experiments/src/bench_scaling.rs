@@ -355,8 +355,10 @@ mod tests {
             .collect();
         let routings = vec!["declared".to_owned(), "least-loaded".to_owned()];
         let mut seen = 0;
-        let report = scaling(&shapes, &routings, 1, 1, &|_, _| Ok(None), &mut |_| seen += 1)
-            .unwrap();
+        let report = scaling(&shapes, &routings, 1, 1, &|_, _| Ok(None), &mut |_| {
+            seen += 1
+        })
+        .unwrap();
         assert_eq!(seen, 4);
         let order: Vec<(u32, &str)> = report
             .rows
@@ -365,7 +367,12 @@ mod tests {
             .collect();
         assert_eq!(
             order,
-            [(64, "declared"), (64, "least-loaded"), (128, "declared"), (128, "least-loaded")]
+            [
+                (64, "declared"),
+                (64, "least-loaded"),
+                (128, "declared"),
+                (128, "least-loaded")
+            ]
         );
         for r in &report.rows[..2] {
             assert_eq!(r.ns_ratio_to_first, 1.0);

@@ -171,8 +171,14 @@ fn bench_cluster_scaling_prints_one_row_per_size_and_routing_with_memory() {
     for row in rows {
         let probe = &row["memory"];
         // Each probe is its own process: it built something and ran invocations.
-        assert!(probe["built_kib"].as_u64() > probe["start_kib"].as_u64(), "{row}");
-        assert!(probe["peak_live_invocations"].as_u64().unwrap() > 10, "{row}");
+        assert!(
+            probe["built_kib"].as_u64() > probe["start_kib"].as_u64(),
+            "{row}"
+        );
+        assert!(
+            probe["peak_live_invocations"].as_u64().unwrap() > 10,
+            "{row}"
+        );
         assert!(row["bytes_per_shard"].as_f64().unwrap() > 0.0, "{row}");
     }
     assert_eq!(rows[0]["ns_ratio_to_first"].as_f64(), Some(1.0));
@@ -197,5 +203,9 @@ fn bench_cluster_sizes_and_rates_are_checked() {
     }
     let out = shardsim(&["bench", "cluster", "--shards", "4096", "--duration", "10ms"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("allowed: at least 1 ms"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("allowed: at least 1 ms"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -52,7 +52,8 @@ pub fn cluster(args: &ClusterArgs) -> Result<()> {
         return json_if_asked(args.json.as_deref(), &report);
     }
     let first = shapes[0].shards;
-    let probe = |shape: &SyntheticCluster, routing: &str| memory_probe_process(args, shape, routing);
+    let probe =
+        |shape: &SyntheticCluster, routing: &str| memory_probe_process(args, shape, routing);
     let mut header_printed = false;
     let report = bench_scaling::scaling(
         &shapes,
@@ -162,7 +163,10 @@ mod tests {
         assert_eq!(args.shards, [64]);
         assert_eq!(cluster_shape(&args, 64).unwrap(), SyntheticCluster::BENCH);
         let explicit = cluster_args(&["--shards", "64", "--functions", "20", "--duration", "1h"]);
-        assert_eq!(cluster_shape(&explicit, 64).unwrap(), SyntheticCluster::BENCH);
+        assert_eq!(
+            cluster_shape(&explicit, 64).unwrap(),
+            SyntheticCluster::BENCH
+        );
     }
 
     #[test]

@@ -53,7 +53,8 @@ impl SyntheticCluster {
     pub fn scaled(shards: u32) -> SyntheticCluster {
         SyntheticCluster {
             shards,
-            functions: (shards / Self::SCALING_SHARDS_PER_GROUP * Self::SCALING_FUNCTIONS_PER_GROUP)
+            functions: (shards / Self::SCALING_SHARDS_PER_GROUP
+                * Self::SCALING_FUNCTIONS_PER_GROUP)
                 .max(1),
             ..Self::BENCH
         }
@@ -189,7 +190,10 @@ mod tests {
             let shape = SyntheticCluster::scaled(shards);
             assert_eq!(shape.functions, shards * 5 / 16, "{shards}");
             let rate = shape.rate_per_shard();
-            assert!((rate / base - 1.0).abs() < 1e-9, "{shards}: {rate} vs {base}");
+            assert!(
+                (rate / base - 1.0).abs() < 1e-9,
+                "{shards}: {rate} vs {base}"
+            );
             let config = shape.config();
             let mut hosted = vec![0u32; shards as usize];
             for (_, placement) in &config.functions {
@@ -235,7 +239,10 @@ mod tests {
                 (generated / expected - 1.0).abs() < 0.02,
                 "{routing}: {generated} vs {expected}"
             );
-            assert!(books.completed as f64 > 0.9 * generated, "{routing}: {books:?}");
+            assert!(
+                books.completed as f64 > 0.9 * generated,
+                "{routing}: {books:?}"
+            );
             assert!(sim.model().peak_live_invocations() > 0);
         }
     }
