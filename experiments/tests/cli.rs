@@ -189,7 +189,8 @@ fn bench_cluster_sizes_and_rates_are_checked() {
     for (args, says) in [
         (vec!["--shards", "0"], "0 is not in 1..=100000"),
         (vec!["--shards", "64,abc"], "invalid digit"),
-        (vec!["--rate", "-3"], "must be a positive, finite number"),
+        (vec!["--rate=-3"], "must be a positive, finite number"),
+        (vec!["--rate", "inf"], "must be a positive, finite number"),
         (vec!["--functions", "70000"], "70000 is not in 1..=65536"),
         (vec!["--routing", "declared,teleport"], "teleport"),
         (vec!["--scaling", "--shards", "64"], "cannot be used with"),
