@@ -1,13 +1,15 @@
 //! The simulated cluster end to end: the `shardsim bench cluster` workload (64 shards, 20
 //! functions, Poisson arrivals, least-loaded routing), shortened to 5 simulated minutes so one
-//! sample stays under a second. Throughput is in invocations.
+//! sample stays under a second; and `cluster_scaling`, the same shape at 64, 256 and 1024 shards
+//! (the rate per shard constant, the duration × 64/N so each sample simulates as many
+//! invocations) under four routing policies. Throughput is in invocations.
 
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use shardsim_sim::SimDuration;
 use shardsim_sim::cluster::preset::SyntheticCluster;
-use shardsim_sim::cluster::{Cluster, LeastLoaded};
+use shardsim_sim::cluster::{Cluster, LeastLoaded, policy_by_name};
 
 fn cluster(c: &mut Criterion) {
     let shape = SyntheticCluster {
@@ -37,5 +39,45 @@ fn cluster(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, cluster);
+/// The shard counts of `cluster_scaling`: small enough that `cargo bench -- --test` stays fast
+/// (`shardsim bench cluster --scaling` goes to 4096).
+const SCALING_SHARDS: [u32; 3] = [64, 256, 1024];
+const SCALING_ROUTING: [&str; 4] = ["declared", "power-of-two", "least-loaded", "bounded-hash"];
+
+fn cluster_scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cluster_scaling");
+    group.sample_size(10);
+    for shards in SCALING_SHARDS {
+        let shape = SyntheticCluster {
+            duration: SimDuration::from_nanos(
+                SimDuration::from_mins(2).as_nanos() * 64 / u64::from(shards),
+            ),
+            ..SyntheticCluster::scaled(shards)
+        };
+        let config = shape.config();
+        for routing in SCALING_ROUTING {
+            let policy = policy_by_name(routing).expect("a built-in policy");
+            let fresh = || Cluster::simulation(config.clone(), 1, policy.clone()).expect("valid");
+            let invocations = {
+                let mut sim = fresh();
+                sim.run_to_completion();
+                sim.model().conservation().generated
+            };
+            group.throughput(Throughput::Elements(invocations));
+            group.bench_function(format!("{routing}_{shards}_shards"), |b| {
+                b.iter_batched(
+                    fresh,
+                    |mut sim| {
+                        sim.run_to_completion();
+                        sim
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, cluster, cluster_scaling);
 criterion_main!(benches);

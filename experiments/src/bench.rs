@@ -100,13 +100,13 @@ fn check_same(expected: &mut Option<u64>, got: u64, who: &str) -> Result<()> {
 // Wall-clock timing is the point of a benchmark; the experiments crate is the one place allowed
 // to read the clock (see clippy.toml).
 #[allow(clippy::disallowed_methods)]
-fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
     let out = std::hint::black_box(f());
     (out, start.elapsed())
 }
 
-fn rate(events: u64, elapsed: Duration) -> f64 {
+pub(crate) fn rate(events: u64, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 

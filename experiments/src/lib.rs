@@ -20,6 +20,7 @@
 //! ```
 
 pub mod bench;
+pub mod bench_scaling;
 pub mod charts;
 pub mod cli;
 pub mod commands;

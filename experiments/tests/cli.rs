@@ -124,3 +124,89 @@ fn durations_are_checked() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn bench_cluster_scaling_prints_one_row_per_size_and_routing_with_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("scaling.json");
+    let out = shardsim(&[
+        "bench",
+        "cluster",
+        "--shards",
+        "64,128",
+        "--routing",
+        "declared,least-loaded",
+        "--duration",
+        "10s",
+        "--repeats",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("shards"), "{stdout}");
+    assert!(lines[0].contains("vs_64"), "{stdout}");
+    let rows: Vec<Vec<&str>> = lines[1..5]
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let keys: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
+    assert_eq!(
+        keys,
+        [
+            ("64", "20", "declared"),
+            ("64", "20", "least-loaded"),
+            ("128", "40", "declared"),
+            ("128", "40", "least-loaded")
+        ],
+        "{stdout}"
+    );
+    assert!(stdout.contains("memory: peak RSS (VmHWM) of one fresh child process per row"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let probe = &row["memory"];
+        // Each probe is its own process: it built something and ran invocations.
+        assert!(
+            probe["built_kib"].as_u64() > probe["start_kib"].as_u64(),
+            "{row}"
+        );
+        assert!(
+            probe["peak_live_invocations"].as_u64().unwrap() > 10,
+            "{row}"
+        );
+        assert!(row["bytes_per_shard"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    assert_eq!(rows[0]["ns_ratio_to_first"].as_f64(), Some(1.0));
+}
+
+#[test]
+fn bench_cluster_sizes_and_rates_are_checked() {
+    for (args, says) in [
+        (vec!["--shards", "0"], "0 is not in 1..=100000"),
+        (vec!["--shards", "64,abc"], "invalid digit"),
+        (vec!["--rate=-3"], "must be a positive, finite number"),
+        (vec!["--rate", "inf"], "must be a positive, finite number"),
+        (vec!["--functions", "70000"], "70000 is not in 1..=65536"),
+        (vec!["--routing", "declared,teleport"], "teleport"),
+        (vec!["--scaling", "--shards", "64"], "cannot be used with"),
+    ] {
+        let mut full = vec!["bench", "cluster"];
+        full.extend(&args);
+        let out = shardsim(&full);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let out = shardsim(&["bench", "cluster", "--shards", "4096", "--duration", "10ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("allowed: at least 1 ms"),
+        "{}",
+        text(&out.stderr)
+    );
+}

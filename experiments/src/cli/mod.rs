@@ -16,7 +16,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use bench::{BenchCommand, ClusterArgs, PholdArgs, PlanArgs};
+pub use bench::{
+    BenchCommand, ClusterArgs, MAX_BENCH_FUNCTIONS, MAX_BENCH_SHARDS, PholdArgs, PlanArgs,
+    SCALING_ROUTING, SCALING_SHARDS,
+};
 pub use compare::CompareArgs;
 pub use forecast::{DatasetArgs, EvaluateArgs, TrainArgs};
 pub use run::RunArgs;

@@ -64,6 +64,15 @@ pub fn parse_positive_duration(text: &str) -> Result<SimDuration, String> {
     Ok(d)
 }
 
+/// Parses a strictly positive, finite number (for command-line flags).
+pub fn parse_positive_finite(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(_) => Err(format!("`{text}` must be a positive, finite number")),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
+}
+
 /// A duration as the command line writes it (`90s`, `15m`, `2h`, `250ms`): the largest whole
 /// unit, so that a manifest's command reads back to the same duration.
 pub fn duration_arg(d: SimDuration) -> String {

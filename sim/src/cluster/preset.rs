@@ -39,6 +39,48 @@ impl SyntheticCluster {
         duration: SimDuration::from_secs(3_600),
     };
 
+    /// Functions per [`SCALING_SHARDS_PER_GROUP`](Self::SCALING_SHARDS_PER_GROUP) shards in
+    /// [`scaled`](Self::scaled): 20 per 64 shards, as in [`BENCH`](Self::BENCH), so every shard
+    /// hosts five functions at any size.
+    pub const SCALING_FUNCTIONS_PER_GROUP: u32 = 5;
+    /// See [`SCALING_FUNCTIONS_PER_GROUP`](Self::SCALING_FUNCTIONS_PER_GROUP).
+    pub const SCALING_SHARDS_PER_GROUP: u32 = 16;
+
+    /// The [`BENCH`](Self::BENCH) shape grown to `shards`: functions grow with the shards (5 per
+    /// 16, at least 1) and each keeps a placement of 16; slots, utilisation and duration stay.
+    /// At a multiple of 64 shards the functions' service times have the same mix, so the
+    /// arrival rate per shard is the same too. `scaled(64) == BENCH`.
+    pub fn scaled(shards: u32) -> SyntheticCluster {
+        SyntheticCluster {
+            shards,
+            functions: (shards / Self::SCALING_SHARDS_PER_GROUP
+                * Self::SCALING_FUNCTIONS_PER_GROUP)
+                .max(1),
+            ..Self::BENCH
+        }
+    }
+
+    /// Mean invocations per simulated second per shard at this shape's utilisation.
+    pub fn rate_per_shard(&self) -> f64 {
+        self.total_rate() / f64::from(self.shards)
+    }
+
+    /// The utilisation at which this shape offers `rate` invocations per simulated second per
+    /// shard (the inverse of [`rate_per_shard`](Self::rate_per_shard)).
+    pub fn utilisation_for_rate_per_shard(&self, rate: f64) -> f64 {
+        let at_one = SyntheticCluster {
+            utilisation: 1.0,
+            ..*self
+        };
+        rate / at_one.rate_per_shard()
+    }
+
+    /// Mean invocations per simulated second over all sources (the sum of [`config`](Self::config)'s
+    /// source rates).
+    fn total_rate(&self) -> f64 {
+        self.config().sources.iter().map(|s| s.rate_per_sec).sum()
+    }
+
     /// Mean service time of function `i`: 30 to 68 ms.
     fn mean_service_ms(i: u32) -> u64 {
         30 + 2 * u64::from(i % 20)
@@ -120,11 +162,88 @@ impl SyntheticCluster {
 
     /// Expected invocations over the duration.
     pub fn expected_invocations(&self) -> f64 {
-        self.config()
-            .sources
-            .iter()
-            .map(|s| s.rate_per_sec)
-            .sum::<f64>()
-            * self.duration.as_secs_f64()
+        self.total_rate() * self.duration.as_secs_f64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Cluster, policy_by_name};
+
+    #[test]
+    fn scaled_to_64_shards_is_the_bench_shape() {
+        assert_eq!(SyntheticCluster::scaled(64), SyntheticCluster::BENCH);
+        let (scaled, bench) = (
+            SyntheticCluster::scaled(64).config(),
+            SyntheticCluster::BENCH.config(),
+        );
+        assert_eq!(format!("{scaled:?}"), format!("{bench:?}"));
+        assert_eq!(bench.functions.len(), 20);
+        assert_eq!(bench.topology.shards.len(), 64);
+    }
+
+    #[test]
+    fn scaled_shapes_keep_the_rate_per_shard_and_five_functions_per_shard() {
+        let base = SyntheticCluster::BENCH.rate_per_shard();
+        for shards in [128, 256, 1024, 4096] {
+            let shape = SyntheticCluster::scaled(shards);
+            assert_eq!(shape.functions, shards * 5 / 16, "{shards}");
+            let rate = shape.rate_per_shard();
+            assert!(
+                (rate / base - 1.0).abs() < 1e-9,
+                "{shards}: {rate} vs {base}"
+            );
+            let config = shape.config();
+            let mut hosted = vec![0u32; shards as usize];
+            for (_, placement) in &config.functions {
+                assert_eq!(placement.len(), 16);
+                for s in placement {
+                    hosted[s.index()] += 1;
+                }
+            }
+            assert!(hosted.iter().all(|&h| h == 5), "{shards}: {hosted:?}");
+        }
+    }
+
+    #[test]
+    fn a_rate_per_shard_converts_to_the_utilisation_that_offers_it() {
+        let shape = SyntheticCluster::scaled(256);
+        let utilisation = shape.utilisation_for_rate_per_shard(100.0);
+        let at = SyntheticCluster {
+            utilisation,
+            ..shape
+        };
+        assert!((at.rate_per_shard() - 100.0).abs() < 1e-9);
+        let bench = SyntheticCluster::BENCH;
+        let back = bench.utilisation_for_rate_per_shard(bench.rate_per_shard());
+        assert!((back - bench.utilisation).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_256_shard_cluster_validates_and_conserves_invocations() {
+        let shape = SyntheticCluster {
+            duration: SimDuration::from_secs(20),
+            ..SyntheticCluster::scaled(256)
+        };
+        for routing in ["declared", "power-of-two", "least-loaded", "bounded-hash"] {
+            let policy = policy_by_name(routing).unwrap();
+            let mut sim = Cluster::simulation(shape.config(), 3, policy).unwrap();
+            sim.run_to_completion();
+            let books = sim.model().assert_conservation();
+            assert_eq!(books.in_flight(), 0, "{routing}");
+            let expected = shape.expected_invocations();
+            let generated = books.generated as f64;
+            // Poisson: ~240k expected, so 2% is > 9 standard deviations.
+            assert!(
+                (generated / expected - 1.0).abs() < 0.02,
+                "{routing}: {generated} vs {expected}"
+            );
+            assert!(
+                books.completed as f64 > 0.9 * generated,
+                "{routing}: {books:?}"
+            );
+            assert!(sim.model().peak_live_invocations() > 0);
+        }
     }
 }

@@ -87,6 +87,12 @@ impl Cluster {
         &self.change_log
     }
 
+    /// The most invocations that were live at once so far: the size of the slot pool, which
+    /// reuses the slot of every invocation that ended.
+    pub fn peak_live_invocations(&self) -> usize {
+        self.books.invocations.len()
+    }
+
     /// The books, recounted from the invocations themselves.
     pub fn conservation(&self) -> Conservation {
         let mut c = self.books.totals;
