@@ -3,10 +3,10 @@
 //! Values are bucketed by their octave (power of two) and, inside it, by 64 equal sub-buckets,
 //! so a bucket is at most 1/64 of its lower bound wide and a quantile reported at the bucket's
 //! midpoint is within 1/128 (0.78%) of the true value. Why this layout and not `hdrhistogram`:
-//! the same resolution, no dependency, and a dense array that recording indexes without a
-//! branch on a hot path that runs once per completed invocation; the range of buckets in use is
-//! tracked, so draining, merging and quantiles only touch that range (a few hundred buckets for
-//! latencies spanning a few octaves). Measured in the issue-17 closing note and
+//! the same resolution, no dependency, and a dense window over the buckets in use that recording
+//! indexes with one bounds check on a hot path that runs once per completed invocation; draining,
+//! merging and quantiles touch only that window (a few hundred buckets for latencies spanning a
+//! few octaves). Measured in the issue-17 closing note and
 //! `docs/design-notes.md`.
 
 use crate::time::SimDuration;
@@ -50,24 +50,16 @@ fn bucket_midpoint(bucket: usize) -> f64 {
 }
 
 /// A mergeable latency histogram.
-#[derive(Clone, Debug)]
+///
+/// The counts are a window over the bucket range in use, `first..first + counts.len()`, grown
+/// when a value falls outside it: memory follows the spread of the values (a few hundred buckets
+/// for latencies spanning a few octaves, ~2 KB) instead of the whole layout (3,457 buckets,
+/// 27 KB, per shard and per function), and recording stays one bounds check and an add.
+#[derive(Clone, Debug, Default)]
 pub struct Histogram {
-    counts: Box<[u64]>,
+    counts: Vec<u64>,
+    first: usize,
     total: u64,
-    /// The buckets in use are within `lowest..=highest` (`lowest > highest` when empty).
-    lowest: usize,
-    highest: usize,
-}
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram {
-            counts: vec![0; BUCKETS].into_boxed_slice(),
-            total: 0,
-            lowest: BUCKETS,
-            highest: 0,
-        }
-    }
 }
 
 /// Two histograms are equal when they hold the same counts (however they were built).
@@ -83,36 +75,41 @@ impl Histogram {
     /// Records one value.
     #[inline]
     pub fn record(&mut self, d: SimDuration) {
-        let b = bucket_of(d.as_nanos());
-        self.counts[b] += 1;
-        self.total += 1;
-        self.lowest = self.lowest.min(b);
-        self.highest = self.highest.max(b);
+        self.add(bucket_of(d.as_nanos()), 1);
     }
 
     #[inline]
     fn add(&mut self, bucket: usize, count: u64) {
-        self.counts[bucket] += count;
+        let i = bucket.wrapping_sub(self.first);
+        if i < self.counts.len() {
+            self.counts[i] += count;
+        } else {
+            self.grow_to(bucket);
+            self.counts[bucket - self.first] += count;
+        }
         self.total += count;
-        self.lowest = self.lowest.min(bucket);
-        self.highest = self.highest.max(bucket);
     }
 
-    /// The buckets that may be non-empty.
-    fn used(&self) -> std::ops::Range<usize> {
-        if self.total == 0 {
-            0..0
+    /// Widens the window to hold `bucket`.
+    #[cold]
+    fn grow_to(&mut self, bucket: usize) {
+        if self.counts.is_empty() {
+            self.first = bucket;
+            self.counts.push(0);
+        } else if bucket < self.first {
+            let extra = self.first - bucket;
+            self.counts.splice(0..0, std::iter::repeat_n(0, extra));
+            self.first = bucket;
         } else {
-            self.lowest..self.highest + 1
+            self.counts.resize(bucket - self.first + 1, 0);
         }
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Histogram) {
-        for b in other.used() {
-            let c = other.counts[b];
+        for (i, &c) in other.counts.iter().enumerate() {
             if c > 0 {
-                self.add(b, c);
+                self.add(other.first + i, c);
             }
         }
     }
@@ -128,13 +125,11 @@ impl Histogram {
     /// [`Histogram::from_entries`], how a histogram is saved and read back (and merged across
     /// runs) exactly. Bucket indices are only meaningful for the same [`BUCKETS`] layout.
     pub fn entries(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        let used = self.used();
-        let start = used.start;
-        self.counts[used]
+        self.counts
             .iter()
             .enumerate()
             .filter(|(_, c)| **c > 0)
-            .map(move |(i, &c)| ((start + i) as u32, c))
+            .map(move |(i, &c)| ((self.first + i) as u32, c))
     }
 
     /// The histogram with these (bucket index, count) entries, or `None` if an index is out of
@@ -164,28 +159,32 @@ impl Histogram {
         // Nearest-rank: the smallest value with at least ceil(q·n) values at or below it.
         let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0;
-        for b in self.used() {
-            seen += self.counts[b];
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
             if seen >= rank {
-                return Some(SimDuration::from_nanos(bucket_midpoint(b) as u64));
+                return Some(SimDuration::from_nanos(
+                    bucket_midpoint(self.first + i) as u64
+                ));
             }
         }
         unreachable!("rank {rank} exceeds total {}", self.total)
     }
 
-    /// Moves the counts into `out` as sparse entries and empties the histogram.
+    /// Moves the counts into `out` as sparse entries and empties the histogram, keeping its
+    /// window: the next interval's latencies usually fall in the same range.
     pub(crate) fn drain_sparse(&mut self, out: &mut Vec<SparseEntry>) {
-        for b in self.used() {
-            let mut c = std::mem::take(&mut self.counts[b]);
+        if self.total == 0 {
+            return;
+        }
+        for (i, slot) in self.counts.iter_mut().enumerate() {
+            let mut c = std::mem::take(slot);
             while c > 0 {
                 let part = c.min(u64::from(u16::MAX));
-                out.push((b as u16, part as u16));
+                out.push(((self.first + i) as u16, part as u16));
                 c -= part;
             }
         }
         self.total = 0;
-        self.lowest = BUCKETS;
-        self.highest = 0;
     }
 }
 
