@@ -6,10 +6,39 @@
 
 use std::sync::Arc;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use shardsim_sim::SimDuration;
+use shardsim_sim::Simulation;
 use shardsim_sim::cluster::preset::SyntheticCluster;
 use shardsim_sim::cluster::{Cluster, LeastLoaded, policy_by_name};
+
+/// Benchmarks running `fresh()` simulations to completion as `name`, with their invocations as
+/// the throughput (counted on one untimed run).
+fn bench_runs(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    fresh: impl Fn() -> Simulation<Cluster>,
+) {
+    let invocations = {
+        let mut sim = fresh();
+        sim.run_to_completion();
+        sim.model().conservation().generated
+    };
+    group.throughput(Throughput::Elements(invocations));
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            &fresh,
+            |mut sim| {
+                sim.run_to_completion();
+                sim
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
 
 fn cluster(c: &mut Criterion) {
     let shape = SyntheticCluster {
@@ -17,24 +46,10 @@ fn cluster(c: &mut Criterion) {
         ..SyntheticCluster::BENCH
     };
     let config = shape.config();
-    let fresh = || Cluster::simulation(config.clone(), 1, Arc::new(LeastLoaded)).expect("valid");
-    let invocations = {
-        let mut sim = fresh();
-        sim.run_to_completion();
-        sim.model().conservation().generated
-    };
     let mut group = c.benchmark_group("cluster");
-    group.throughput(Throughput::Elements(invocations));
     group.sample_size(10);
-    group.bench_function("least_loaded_64_shards_5min", |b| {
-        b.iter_batched(
-            fresh,
-            |mut sim| {
-                sim.run_to_completion();
-                sim
-            },
-            BatchSize::LargeInput,
-        )
+    bench_runs(&mut group, "least_loaded_64_shards_5min", || {
+        Cluster::simulation(config.clone(), 1, Arc::new(LeastLoaded)).expect("valid")
     });
     group.finish();
 }
@@ -57,22 +72,8 @@ fn cluster_scaling(c: &mut Criterion) {
         let config = shape.config();
         for routing in SCALING_ROUTING {
             let policy = policy_by_name(routing).expect("a built-in policy");
-            let fresh = || Cluster::simulation(config.clone(), 1, policy.clone()).expect("valid");
-            let invocations = {
-                let mut sim = fresh();
-                sim.run_to_completion();
-                sim.model().conservation().generated
-            };
-            group.throughput(Throughput::Elements(invocations));
-            group.bench_function(format!("{routing}_{shards}_shards"), |b| {
-                b.iter_batched(
-                    fresh,
-                    |mut sim| {
-                        sim.run_to_completion();
-                        sim
-                    },
-                    BatchSize::LargeInput,
-                )
+            bench_runs(&mut group, &format!("{routing}_{shards}_shards"), || {
+                Cluster::simulation(config.clone(), 1, policy.clone()).expect("valid")
             });
         }
     }
