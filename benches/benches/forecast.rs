@@ -22,8 +22,8 @@ fn forecast(c: &mut Criterion) {
         let end = SimTime::ZERO + shape.duration;
         sim.run_until(end);
         sim.model_mut().close_metrics(end);
-        let h = History::from_cluster(sim.model(), 180);
-        rows.extend(features::rows(&h, seed as u32, 15));
+        let h = History::from_observation(&sim.model().observe(end), 180);
+        rows.extend(features::rows(&h, seed as u32, 15, &[]));
     }
     let config = TrainConfig {
         max_rows: 10_000,
@@ -48,12 +48,13 @@ fn forecast(c: &mut Criterion) {
 
     c.bench_function("forecast_all_64_shards_one_step", |b| {
         b.iter(|| {
-            let (_, inputs) = features::latest(live.model(), 15).expect("an hour of history");
+            let (_, inputs) =
+                features::latest(&live.model().observe(now), 15).expect("an hour of history");
             let x: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
             model.predict(&x)
         })
     });
-    let (_, inputs) = features::latest(live.model(), 15).expect("history");
+    let (_, inputs) = features::latest(&live.model().observe(now), 15).expect("history");
     let x: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
     c.bench_function("predict_only_64_shards", |b| b.iter(|| model.predict(&x)));
 }

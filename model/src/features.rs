@@ -1,11 +1,20 @@
 //! Features: one row per (shard, interval t) with only what is known at the end of t, and the
 //! label, the shard's offered load at t + horizon.
+//!
+//! Everything here is read from the operator's view ([`Observation`]): the metrics so far and
+//! the declared topology. The market's regime is hidden; what shows of it is a surge in the
+//! cluster's load, which the `surge_*` features measure.
 
-use shardsim_sim::SimTime;
-use shardsim_sim::cluster::{Cluster, ShardId};
+use shardsim_sim::cluster::{Observation, ShardId};
 
 /// Bumped whenever a feature is added, removed, reordered or redefined; model files record it.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `volatile_t` and `volatile_minutes` (read from the hidden regime) became `surge_ratio_t`
+/// and `surge_minutes` (read from the load).
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The cluster is surging when its mean load is at least this multiple of its median over the
+/// last [`WARMUP`] intervals (a choice, the planner's default `surge_ratio`).
+pub const SURGE_RATIO: f64 = 1.5;
 
 /// Intervals of history a row needs (the longest window below).
 pub const WARMUP: usize = 60;
@@ -32,8 +41,8 @@ pub const FEATURES: [&str; 37] = [
     "target_tod_cos",
     "target_dow_sin",
     "target_dow_cos",
-    "volatile_t",
-    "volatile_minutes",
+    "surge_ratio_t",
+    "surge_minutes",
     "cluster_mean_load_t",
     "cluster_max_load_t",
     "cluster_var_load_t",
@@ -50,6 +59,11 @@ pub const FEATURES: [&str; 37] = [
     "shard_critical",
     "shard_specialised",
 ];
+
+/// Whether a row's cluster was surging at t ([`SURGE_RATIO`]).
+pub fn surging(features: &[f64]) -> bool {
+    features[column("surge_ratio_t")] >= SURGE_RATIO
+}
 
 /// Column of a named feature.
 pub fn column(name: &str) -> usize {
@@ -75,7 +89,8 @@ pub struct Row {
     pub features: Vec<f64>,
     /// Offered load at t + horizon.
     pub label: f64,
-    /// Whether the market is volatile at the target time (burst periods for evaluation).
+    /// Whether the target time falls in a burst, by the world's own account (the caller's: for
+    /// scoring burst and calm periods apart, never a feature).
     pub burst: bool,
     /// Seasonal-naive forecast: the load one day before the target, if there is a day of history.
     pub seasonal: Option<f64>,
@@ -105,8 +120,6 @@ pub struct History {
     pub queue: Vec<Vec<f64>>,
     /// Whether each shard was healthy at the end of each interval.
     pub healthy: Vec<Vec<bool>>,
-    /// Whether the market was volatile at the start of each interval.
-    pub volatile: Vec<bool>,
     /// Static attributes per shard: slots, speed, region, general, critical, specialised.
     pub attrs: Vec<[f64; 6]>,
     /// Peer group of each shard: shards hosting the same set of functions, which routing
@@ -117,8 +130,8 @@ pub struct History {
 }
 
 impl History {
-    /// The first `intervals` closed intervals of a cluster's metrics.
-    pub fn from_cluster(c: &Cluster, intervals: usize) -> History {
+    /// The first `intervals` closed intervals of the metrics an operator sees.
+    pub fn from_observation(c: &Observation<'_>, intervals: usize) -> History {
         let topo = c.topology();
         let interval = c.metrics_interval();
         let mut h = History {
@@ -126,12 +139,6 @@ impl History {
             util: Vec::new(),
             queue: Vec::new(),
             healthy: Vec::new(),
-            volatile: (0..intervals)
-                .map(|i| {
-                    c.regime()
-                        .is_volatile(SimTime::from_nanos(interval.as_nanos() * i as u64))
-                })
-                .collect(),
             attrs: Vec::new(),
             peers: Vec::new(),
             interval_secs: interval.as_secs_f64(),
@@ -236,8 +243,8 @@ impl History {
             libm::cos(tod),
             libm::sin(dow),
             libm::cos(dow),
-            f64::from(u8::from(self.volatile[t])),
-            cluster.volatile_minutes[t],
+            cluster.surge_ratio[t],
+            cluster.surge_minutes[t],
             cluster.mean[t],
             cluster.max[t],
             cluster.var[t],
@@ -287,8 +294,10 @@ pub struct ClusterAt {
     pub slope15: Vec<f64>,
     /// Share of shards healthy.
     pub healthy_share: Vec<f64>,
-    /// Minutes the current regime has lasted (capped at 240).
-    pub volatile_minutes: Vec<f64>,
+    /// Mean load over its median over the last [`WARMUP`] intervals (1 where the median is 0).
+    pub surge_ratio: Vec<f64>,
+    /// Minutes the cluster has been surging, or not surging, without a change (capped at 240).
+    pub surge_minutes: Vec<f64>,
     /// Mean load of each peer group per interval.
     pub peer_mean: Vec<Vec<f64>>,
     /// Max load of each peer group per interval.
@@ -306,7 +315,8 @@ impl ClusterAt {
             var: vec![0.0; n],
             slope15: vec![0.0; n],
             healthy_share: vec![0.0; n],
-            volatile_minutes: vec![0.0; n],
+            surge_ratio: vec![1.0; n],
+            surge_minutes: vec![0.0; n],
             peer_mean: Vec::new(),
             peer_max: Vec::new(),
         };
@@ -332,8 +342,13 @@ impl ClusterAt {
             c.max[i] = loads.clone().fold(0.0, f64::max);
             c.var[i] = loads.map(|x| (x - mean) * (x - mean)).sum::<f64>() / shards;
             c.healthy_share[i] = h.healthy.iter().filter(|hs| hs[i]).count() as f64 / shards;
-            c.volatile_minutes[i] = if i > 0 && h.volatile[i] == h.volatile[i - 1] {
-                (c.volatile_minutes[i - 1] + h.interval_secs / 60.0).min(240.0)
+            let mut recent = c.mean[(i + 1).saturating_sub(WARMUP)..=i].to_vec();
+            recent.sort_by(f64::total_cmp);
+            let median = recent[recent.len() / 2];
+            c.surge_ratio[i] = if median > 0.0 { mean / median } else { 1.0 };
+            let surging = |j: usize| c.surge_ratio[j] >= SURGE_RATIO;
+            c.surge_minutes[i] = if i > 0 && surging(i) == surging(i - 1) {
+                (c.surge_minutes[i - 1] + h.interval_secs / 60.0).min(240.0)
             } else {
                 0.0
             };
@@ -347,7 +362,9 @@ impl ClusterAt {
 
 /// Every row of a history for a `horizon` (in intervals): intervals t with a full window behind
 /// and a label `horizon` ahead. Shard-major within each interval, intervals ascending.
-pub fn rows(h: &History, run: u32, horizon: usize) -> Vec<Row> {
+/// `burst[i]`: whether interval i was a burst by the world's account (for scoring only;
+/// missing intervals are calm).
+pub fn rows(h: &History, run: u32, horizon: usize, burst: &[bool]) -> Vec<Row> {
     let n = h.len();
     let cluster = ClusterAt::of(h);
     let day = (86_400.0 / h.interval_secs).round() as usize;
@@ -365,7 +382,7 @@ pub fn rows(h: &History, run: u32, horizon: usize) -> Vec<Row> {
                 interval: t as u32,
                 features: h.features(s, t, horizon, &cluster),
                 label: load[target],
-                burst: h.volatile[target],
+                burst: burst.get(target).copied().unwrap_or(false),
                 seasonal: target.checked_sub(day).map(|i| load[i]),
                 peak_ahead: load[t + 1..=target]
                     .iter()
@@ -377,8 +394,8 @@ pub fn rows(h: &History, run: u32, horizon: usize) -> Vec<Row> {
     out
 }
 
-/// Forecast inputs for every shard at the last closed interval of a live cluster.
-pub fn latest(c: &Cluster, horizon: usize) -> Option<(usize, Vec<Vec<f64>>)> {
+/// Forecast inputs for every shard at the last closed interval an operator sees.
+pub fn latest(c: &Observation<'_>, horizon: usize) -> Option<(usize, Vec<Vec<f64>>)> {
     let n = c
         .topology()
         .shard_ids()
@@ -387,7 +404,7 @@ pub fn latest(c: &Cluster, horizon: usize) -> Option<(usize, Vec<Vec<f64>>)> {
     if n < WARMUP {
         return None;
     }
-    let h = History::from_cluster(c, n);
+    let h = History::from_observation(c, n);
     let cluster = ClusterAt::of(&h);
     let t = n - 1;
     Some((
@@ -408,7 +425,6 @@ mod tests {
             util: vec![load.clone()],
             queue: vec![vec![0.0; n]],
             healthy: vec![vec![true; n]],
-            volatile: vec![false; n],
             attrs: vec![[4.0, 1.0, 0.0, 1.0, 0.0, 0.0]],
             peers: vec![0],
             interval_secs: 60.0,
@@ -449,7 +465,7 @@ mod tests {
         let mut load = vec![0.5; 200];
         load[100] = 0.95;
         let h = history(load);
-        let r = rows(&h, 0, 15);
+        let r = rows(&h, 0, 15, &[]);
         let at = |t: u32| r.iter().find(|row| row.interval == t).unwrap();
         // The spike is inside (t, t + 15] for t in 85..=99; after t = 85 the label misses it.
         for t in 86..=99 {
@@ -463,7 +479,7 @@ mod tests {
     #[test]
     fn rows_label_the_load_one_horizon_ahead() {
         let h = history((0..200).map(|i| i as f64 / 100.0).collect());
-        let r = rows(&h, 7, 15);
+        let r = rows(&h, 7, 15, &[]);
         assert_eq!(r.len(), 200 - 15 - (WARMUP - 1));
         let first = &r[0];
         assert_eq!((first.run, first.interval), (7, (WARMUP - 1) as u32));

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::features::{FEATURES, SCHEMA_VERSION, column};
+use crate::features::{FEATURES, SCHEMA_VERSION, column, surging};
 use crate::regressor::{ModelKind, Predict, Predictor};
 
 /// Bumped whenever the file layout changes.
@@ -48,7 +48,7 @@ pub struct ForecastModel {
     /// Training MAE of persistence: the scale of MASE.
     pub mase_scale: f64,
     /// How far the load forecast moves from the load at t toward the regressor's forecast, for a
-    /// calm and a volatile market at t: chosen on validation (see
+    /// cluster not surging and surging at t: chosen on validation (see
     /// [`fit_shrinkage`](crate::train::fit_shrinkage)).
     pub shrinkage: [f64; 2],
     /// A peak forecast above this predicts "the shard will exceed 0.8 load within the horizon":
@@ -181,11 +181,10 @@ fn checksum(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The load at t plus `shrinkage[regime at t]` of the way to the regressor's forecast `p`.
+/// The load at t plus `shrinkage[surging at t]` of the way to the regressor's forecast `p`.
 pub(crate) fn shrink(row: &[f64], p: f64, shrinkage: [f64; 2]) -> f64 {
     let now = row[column("load_t")];
-    let volatile = row[column("volatile_t")] > 0.5;
-    now + shrinkage[usize::from(volatile)] * (p - now)
+    now + shrinkage[usize::from(surging(row))] * (p - now)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::config::{CheckedConfig, TrainConfig};
 use crate::dataset::{self, Split, every_kth_run, held_out_runs};
 use crate::evaluate::Confusion;
-use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column};
+use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column, surging};
 use crate::model_file::{FORMAT_VERSION, ForecastModel, TrainMetadata};
 use crate::regressor::{Fit, ForestParams, ModelKind, Predict, Predictor, RidgeParams};
 
@@ -175,13 +175,13 @@ pub fn train(
     })
 }
 
-/// For a calm and a volatile market at t, the share (0 to 1 in steps of 0.05) of the way from the
-/// load at t to the regressor's forecast with the lowest validation MAE; ties keep more of the
-/// regressor.
+/// For a cluster not surging and surging at t ([`features::surging`]), the share (0 to 1 in
+/// steps of 0.05) of the way from the load at t to the regressor's forecast with the lowest
+/// validation MAE; ties keep more of the regressor.
 ///
-/// A regressor fitted for squared error forecasts the conditional mean: in a volatile market it
-/// hedges toward the switch back to calm, which is less likely than not within the horizon, and
-/// MAE charges it for that on every interval the market stays volatile. In a calm market the
+/// A regressor fitted for squared error forecasts the conditional mean: in a surge it hedges
+/// toward the return to calm, which is less likely than not within the horizon, and MAE
+/// charges it for that on every interval the surge lasts. Outside surges the
 /// share trims the forest's own variance. The regressor's validation forecasts are those it was
 /// chosen on, so the share is fitted on runs it was not trained on.
 pub fn fit_shrinkage(valid: &[&Row], forecasts: &[f64]) -> [f64; 2] {
@@ -190,7 +190,7 @@ pub fn fit_shrinkage(valid: &[&Row], forecasts: &[f64]) -> [f64; 2] {
         let rows: Vec<(f64, f64, f64)> = valid
             .iter()
             .zip(forecasts)
-            .filter(|(r, _)| usize::from(r.features[column("volatile_t")] > 0.5) == state)
+            .filter(|(r, _)| usize::from(surging(&r.features)) == state)
             .map(|(r, &p)| (r.features[column("load_t")], p, r.label))
             .collect();
         if rows.is_empty() {
@@ -265,13 +265,13 @@ mod tests {
     use crate::test_rows::{fit_rows, synthetic};
 
     #[test]
-    fn a_forecast_that_hedges_against_a_persisting_regime_is_pulled_back_to_the_load_at_t() {
-        // Calm rows: the regressor is right. Volatile rows: the regime persists (label = load at
+    fn a_forecast_that_hedges_against_a_persisting_surge_is_pulled_back_to_the_load_at_t() {
+        // Calm rows: the regressor is right. Surging rows: the surge persists (label = load at
         // t) in 7 of 10, but the regressor forecasts the mean, 0.3 below.
         let row = |volatile: bool, now: f64, label: f64| {
             let mut features = vec![0.0; FEATURES.len()];
             features[column("load_t")] = now;
-            features[column("volatile_t")] = f64::from(u8::from(volatile));
+            features[column("surge_ratio_t")] = if volatile { 2.0 } else { 1.0 };
             Row {
                 run: 0,
                 shard: 0,
@@ -296,7 +296,7 @@ mod tests {
         }
         let refs: Vec<&Row> = rows.iter().collect();
         assert_eq!(fit_shrinkage(&refs, &forecasts), [1.0, 0.0]);
-        // The model applies it: a volatile row's forecast is the load at t.
+        // The model applies it: a surging row's forecast is the load at t.
         assert_eq!(shrink(&rows[25].features, 0.7, [1.0, 0.0]), 1.0);
         assert_eq!(shrink(&rows[0].features, 0.4, [1.0, 0.0]), 0.4);
     }

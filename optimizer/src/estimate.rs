@@ -2,7 +2,7 @@
 //!
 //! A shard's load is the sum of its functions' contributions. The contribution of function `f`
 //! on shard `s` comes from the work `f` delivered to `s` over the recent window
-//! ([`Cluster::function_work_ns`]); under a forecast, every contribution on `s` is scaled by
+//! ([`Observation::function_work_ns`]); under a forecast, every contribution on `s` is scaled by
 //! `forecast[s] / recent[s]`, so the forecast stays the total and the mix stays the observed one.
 //! An action moves contributions between shards, converted by capacity (slots × speed):
 //!
@@ -16,7 +16,7 @@
 //! same way on the simulated outcome ([`crate::outcome`]), which is what calibration compares.
 
 use shardsim_sim::SimTime;
-use shardsim_sim::cluster::{Cluster, FunctionId, ShardId, same_shard_group};
+use shardsim_sim::cluster::{FunctionId, Observation, ShardId, same_shard_group};
 
 use crate::plan::Action;
 
@@ -33,9 +33,13 @@ pub struct LoadPicture {
 
 impl LoadPicture {
     /// Builds the picture from recent contributions, scaled to `expected` per shard if given.
-    pub fn new(cluster: &Cluster, recent: &[Vec<f64>], expected: Option<&[f64]>) -> LoadPicture {
-        let shards = cluster.topology().shards.len();
-        let capacity = cluster
+    pub fn new(
+        obs: &Observation<'_>,
+        recent: &[Vec<f64>],
+        expected: Option<&[f64]>,
+    ) -> LoadPicture {
+        let shards = obs.topology().shards.len();
+        let capacity = obs
             .topology()
             .shards
             .iter()
@@ -70,9 +74,9 @@ impl LoadPicture {
     }
 
     /// The load changes an action would make, as (shard, Δload) pairs.
-    pub fn effect(&self, cluster: &Cluster, action: &Action) -> Vec<(ShardId, f64)> {
+    pub fn effect(&self, obs: &Observation<'_>, action: &Action) -> Vec<(ShardId, f64)> {
         let c = &self.contribution[action.function().index()];
-        let placement = cluster.placement(action.function());
+        let placement = obs.placement(action.function());
         match *action {
             Action::Expand { to, .. } => {
                 let n = placement.len() as f64;
@@ -121,9 +125,9 @@ impl LoadPicture {
     }
 
     /// Applies an accepted action's effect, so later choices in the same plan see it.
-    pub fn commit(&mut self, cluster: &Cluster, action: &Action) {
+    pub fn commit(&mut self, obs: &Observation<'_>, action: &Action) {
         let f = action.function().index();
-        for (s, d) in self.effect(cluster, action) {
+        for (s, d) in self.effect(obs, action) {
             self.load[s.index()] = (self.load[s.index()] + d).max(0.0);
             self.contribution[f][s.index()] = (self.contribution[f][s.index()] + d).max(0.0);
         }
@@ -142,15 +146,15 @@ impl LoadPicture {
 
 /// What a placement change costs, in the benefit's unit: the transfer keeps one slot busy on
 /// each side (slot-minutes over each shard's slots) plus a fixed `disruption` per action.
-pub fn migration_cost(cluster: &Cluster, action: &Action, disruption: f64) -> f64 {
+pub fn migration_cost(obs: &Observation<'_>, action: &Action, disruption: f64) -> f64 {
     let f = action.function();
     let (from, to) = match *action {
         Action::Move { from, to, .. } => (from, to),
-        Action::Expand { to, .. } => (cluster.expansion_source(f, to).unwrap_or(to), to),
+        Action::Expand { to, .. } => (obs.expansion_source(f, to).unwrap_or(to), to),
         Action::Shrink { .. } => return disruption,
     };
-    let minutes = cluster.transfer_duration(f, from, to).as_secs_f64() / 60.0;
-    let topo = cluster.topology();
+    let minutes = obs.transfer_duration(f, from, to).as_secs_f64() / 60.0;
+    let topo = obs.topology();
     let slots = |s: ShardId| f64::from(topo.shards[s.index()].cpu_slots.max(1));
     minutes * (1.0 / slots(from) + 1.0 / slots(to)) + disruption
 }
@@ -161,17 +165,16 @@ pub fn migration_cost(cluster: &Cluster, action: &Action, disruption: f64) -> f6
 /// routing, `like`'s region for region routing; key, round-robin and load routing take any
 /// shard. Also: available, not already placed, and enough memory for one invocation.
 pub fn can_host(
-    cluster: &Cluster,
-    now: SimTime,
+    obs: &Observation<'_>,
     function: FunctionId,
     like: ShardId,
     target: ShardId,
 ) -> bool {
-    let view = cluster.view(now);
-    let topo = cluster.topology();
-    let f = cluster.function(function);
+    let view = obs.view();
+    let topo = obs.topology();
+    let f = obs.function(function);
     let (l, t) = (&topo.shards[like.index()], &topo.shards[target.index()]);
-    if cluster.placement(function).contains(&target)
+    if obs.placement(function).contains(&target)
         || !view.is_available(target)
         || t.memory_mb < f.spec.resources.memory_mb
     {
@@ -221,20 +224,21 @@ impl RecentLoad {
 }
 
 impl WorkSnapshot {
-    /// The cluster's cumulative work now.
-    pub fn take(cluster: &Cluster, at: SimTime) -> WorkSnapshot {
-        let shards = cluster.topology().shard_ids().collect::<Vec<_>>();
+    /// The cumulative work at the observation's time.
+    pub fn take(obs: &Observation<'_>) -> WorkSnapshot {
+        let at = obs.now();
+        let shards = obs.topology().shard_ids().collect::<Vec<_>>();
         WorkSnapshot {
             at,
-            delivered: (0..cluster.functions().len())
+            delivered: (0..obs.functions().len())
                 .map(|f| {
                     shards
                         .iter()
-                        .map(|&s| cluster.function_work_ns(FunctionId(f as u32), s))
+                        .map(|&s| obs.function_work_ns(FunctionId(f as u32), s))
                         .collect()
                 })
                 .collect(),
-            demanded: cluster
+            demanded: obs
                 .function_metrics()
                 .iter()
                 .map(|m| m.demand_work_ns)
@@ -244,13 +248,13 @@ impl WorkSnapshot {
 
     /// The load between `earlier` and `self`. Functions registered since `earlier` count from
     /// zero; undelivered demand is spread over each function's current placement.
-    pub fn load_since(&self, earlier: &WorkSnapshot, cluster: &Cluster) -> RecentLoad {
+    pub fn load_since(&self, earlier: &WorkSnapshot, obs: &Observation<'_>) -> RecentLoad {
         let span = self
             .at
             .saturating_duration_since(earlier.at)
             .as_nanos()
             .max(1) as f64;
-        let shards = &cluster.topology().shards;
+        let shards = &obs.topology().shards;
         let capacity = |s: usize| f64::from(shards[s].cpu_slots.max(1)) * span;
         let mut delivered = Vec::with_capacity(self.delivered.len());
         let mut unserved = Vec::with_capacity(self.delivered.len());
@@ -270,7 +274,7 @@ impl WorkSnapshot {
             // Work in the network when a snapshot is taken shows as a small positive or
             // negative difference; only a shortfall beyond it is unserved.
             let missing = (asked - nominal).max(0.0);
-            let placement = cluster.placement(FunctionId(f as u32));
+            let placement = obs.placement(FunctionId(f as u32));
             let mut u = vec![0.0; now.len()];
             if missing > 0.0 && !placement.is_empty() {
                 let each = missing / placement.len() as f64;
@@ -332,7 +336,7 @@ mod tests {
         Cluster::simulation(c, 1, Arc::new(LeastLoaded)).unwrap()
     }
 
-    fn picture(c: &Cluster) -> LoadPicture {
+    fn picture(c: &Observation<'_>) -> LoadPicture {
         LoadPicture::new(c, &[vec![0.9, 0.6, 0.0]], None)
     }
 
@@ -343,7 +347,7 @@ mod tests {
     #[test]
     fn every_action_moves_work_without_creating_or_losing_any() {
         let sim = cluster();
-        let c = sim.model();
+        let c = &sim.model().observe(sim.now());
         let p = picture(c);
         let f = FunctionId(0);
         for action in [
@@ -378,7 +382,7 @@ mod tests {
     #[test]
     fn benefit_counts_only_load_above_the_threshold() {
         let sim = cluster();
-        let c = sim.model();
+        let c = &sim.model().observe(sim.now());
         let p = picture(c);
         let expand = Action::Expand {
             function: FunctionId(0),
@@ -397,10 +401,10 @@ mod tests {
     #[test]
     fn demand_that_reaches_no_shard_is_spread_over_the_placement() {
         let mut sim = cluster();
-        let start = WorkSnapshot::take(sim.model(), sim.now());
+        let start = WorkSnapshot::take(&sim.model().observe(sim.now()));
         sim.run_until(SimTime::ZERO + SimDuration::from_secs(10));
-        let end = WorkSnapshot::take(sim.model(), sim.now());
-        let load = end.load_since(&start, sim.model());
+        let end = WorkSnapshot::take(&sim.model().observe(sim.now()));
+        let load = end.load_since(&start, &sim.model().observe(sim.now()));
         // 100 events/s × 10 ms × 1 slot, none delivered (their region is cut off): half of the
         // 1 slot-second per second on each of s0 (4 slots) and s1 (2 slots).
         let demand = load.demand();

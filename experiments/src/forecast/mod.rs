@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use shardsim_model::features::{self, History, Row};
 use shardsim_model::forecaster::{self, ForecastModel, ModelFileError, Scores, TrainConfig};
-use shardsim_sim::SimDuration;
+use shardsim_sim::cluster::Cluster;
+use shardsim_sim::{SimDuration, SimTime};
 
 use crate::io::csv::{fixed3, fixed6, write_csv as write_table};
 use crate::run::{RunSpec, simulate};
@@ -45,12 +46,26 @@ pub fn simulate_rows(
         ..RunSpec::new(scenario.clone())
     };
     let done = simulate(&spec, |_| {})?;
-    let history = History::from_cluster(done.sim.model(), done.intervals);
+    let c = done.sim.model();
+    let end = SimTime::from_nanos(c.metrics_interval().as_nanos() * done.intervals as u64);
+    let history = History::from_observation(&c.observe(end), done.intervals);
     Ok(RunRows {
         scenario: scenario.name.clone(),
         seed,
-        rows: features::rows(&history, index as u32, h),
+        rows: features::rows(&history, index as u32, h, &bursts(c, done.intervals)),
     })
+}
+
+/// Per interval, whether the market was volatile at its start: the world's own account of its
+/// bursts, which scores split burst and calm periods by. Read from the hidden regime, so it
+/// labels rows for scoring and is never a feature.
+fn bursts(c: &Cluster, intervals: usize) -> Vec<bool> {
+    (0..intervals as u64)
+        .map(|i| {
+            c.regime()
+                .is_volatile(SimTime::from_nanos(c.metrics_interval().as_nanos() * i))
+        })
+        .collect()
 }
 
 /// The horizon in metrics intervals; an error unless it is a positive whole number of them.
@@ -165,13 +180,12 @@ pub fn series_rows(
         util: vec![values.clone()],
         queue: vec![vec![0.0; n]],
         healthy: vec![vec![true; n]],
-        volatile: vec![false; n],
         attrs: vec![[0.0; 6]],
         peers: vec![0],
         interval_secs: interval.as_secs_f64(),
         load: vec![values],
     };
-    Ok(features::rows(&h, 0, horizon))
+    Ok(features::rows(&h, 0, horizon, &[]))
 }
 
 /// The evaluation table.

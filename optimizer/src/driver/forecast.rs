@@ -56,7 +56,7 @@ impl Driver<'_> {
         match self.forecaster {
             Forecaster::Persistence => totals(recent),
             Forecaster::Model(model) => {
-                match features::latest(c, model.horizon_intervals as usize) {
+                match features::latest(&c.observe(sim.now()), model.horizon_intervals as usize) {
                     Some((_, rows)) => {
                         let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
                         // The model forecasts delivered load; demand that is not getting
@@ -78,10 +78,10 @@ impl Driver<'_> {
                 let mut fork = sim.clone();
                 let pending: Vec<&Plan> = self.pending.iter().map(|p| &p.0).collect();
                 advance(&mut fork, self.policy.name(), &pending, from);
-                let start = WorkSnapshot::take(fork.model(), from);
+                let start = WorkSnapshot::take(&fork.model().observe(from));
                 advance(&mut fork, self.policy.name(), &pending, to);
-                let end = WorkSnapshot::take(fork.model(), to);
-                totals(&end.load_since(&start, fork.model()).demand())
+                let end = WorkSnapshot::take(&fork.model().observe(to));
+                totals(&end.load_since(&start, &fork.model().observe(to)).demand())
             }
         }
     }

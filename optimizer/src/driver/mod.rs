@@ -101,7 +101,7 @@ impl<'a> Driver<'a> {
             declared: (0..c.functions().len() as u32)
                 .map(|f| c.placement(FunctionId(f)).to_vec())
                 .collect(),
-            snapshots: vec![WorkSnapshot::take(c, sim.now())],
+            snapshots: vec![WorkSnapshot::take(&c.observe(sim.now()))],
             next_tick: if interval == SimDuration::ZERO {
                 SimTime::MAX
             } else {
@@ -195,7 +195,7 @@ impl<'a> Driver<'a> {
             .flat_map(|(p, _)| p.actions.iter().map(|a| a.action))
             .collect();
         let actions = self.policy.plan(&PlanInput {
-            cluster: sim.model(),
+            observed: sim.model().observe(now),
             now,
             recent: &recent,
             forecast: forecast.as_deref(),
@@ -223,7 +223,7 @@ impl<'a> Driver<'a> {
     /// snapshot taken now and the newest one at or before the window's start (older ones are
     /// dropped).
     fn recent_load(&mut self, c: &Cluster, now: SimTime) -> RecentLoad {
-        let snapshot = WorkSnapshot::take(c, now);
+        let snapshot = WorkSnapshot::take(&c.observe(now));
         let window_start = SimTime::from_nanos(
             now.as_nanos()
                 .saturating_sub(self.config.mix_window.as_nanos()),
@@ -235,7 +235,7 @@ impl<'a> Driver<'a> {
             .rposition(|s| s.at <= window_start)
             .unwrap_or(0);
         self.snapshots.drain(..keep_from);
-        let load = snapshot.load_since(&self.snapshots[0], c);
+        let load = snapshot.load_since(&self.snapshots[0], &c.observe(now));
         self.snapshots.push(snapshot);
         load
     }

@@ -62,12 +62,14 @@ impl Driver<'_> {
             .collect();
         let mut excess = 0.0;
         let mut t = plan.execute_at;
-        let mut before = WorkSnapshot::take(fork.model(), t);
+        let mut before = WorkSnapshot::take(&fork.model().observe(t));
         while t < end {
             let next = (t + minute).min(end);
             advance(fork, self.policy.name(), &later, next);
-            let after = WorkSnapshot::take(fork.model(), next);
-            let load = after.load_since(&before, fork.model()).demand();
+            let after = WorkSnapshot::take(&fork.model().observe(next));
+            let load = after
+                .load_since(&before, &fork.model().observe(next))
+                .demand();
             let span = (next - t).as_secs_f64() / 60.0;
             for s in 0..fork.model().topology().shards.len() {
                 let l: f64 = load.iter().map(|f| f[s]).sum();

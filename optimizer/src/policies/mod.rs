@@ -6,13 +6,13 @@
 //! than one of them reads. The driver ([`crate::driver`]) calls [`MigrationPolicy::plan`] every
 //! [`MigrationPolicy::interval`] with a [`PlanInput`] and runs the returned plan after the
 //! policy's lead time. Policies keep no state between calls: what they need to remember (how
-//! long a shard has been hot, when it last moved) is read from the cluster's metrics and
-//! migration log. What a policy needs forecast, and from where, it says itself
+//! long a shard has been hot, when it last moved) is read from the metrics and migration log
+//! of the operator's view ([`Observation`]), the only view of the cluster a policy gets. What a policy needs forecast, and from where, it says itself
 //! ([`MigrationPolicy::needs`], [`MigrationPolicy::forecast_source`]).
 
 use std::fmt::Debug;
 
-use shardsim_sim::cluster::{Cluster, MigrationRecord, ShardId};
+use shardsim_sim::cluster::{MigrationRecord, Observation, ShardId};
 use shardsim_sim::{SimDuration, SimTime};
 
 use crate::plan::{Action, PlannedAction};
@@ -25,7 +25,7 @@ mod shared;
 mod still;
 
 pub use performance::PerformanceBased;
-pub use planner::{LATENCY_WEIGHT, Planner, PlannerConfig};
+pub use planner::{LATENCY_WEIGHT, Planner, PlannerConfig, SURGE_BASELINE};
 pub use reactive::Reactive;
 pub use still::Static;
 
@@ -49,11 +49,13 @@ pub enum ForecastSource {
     TrueFuture,
 }
 
-/// Everything a policy may read at one planning step.
+/// Everything a policy may read at one planning step: the operator's view and what the
+/// driver derived from it (recent load, forecasts, pending actions). No `&Cluster`: the
+/// world's hidden side is out of reach by type.
 #[derive(Clone, Copy, Debug)]
 pub struct PlanInput<'a> {
-    /// The cluster, read-only, with metrics closed up to `now`.
-    pub cluster: &'a Cluster,
+    /// What an operator sees at `now`, metrics closed up to `now`.
+    pub observed: Observation<'a>,
     /// The planning time.
     pub now: SimTime,
     /// Per function per shard, the load each function delivered over the recent window.

@@ -60,8 +60,8 @@ impl MigrationPolicy for PerformanceBased {
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<PlannedAction> {
-        let c = input.cluster;
-        let view = c.view(input.now);
+        let c = &input.observed;
+        let view = c.view();
         let mut picture = LoadPicture::new(c, input.recent, None);
         let minutes = self.horizon.as_secs_f64() / 60.0;
         let mut candidates: Vec<PlannedAction> = Vec::new();

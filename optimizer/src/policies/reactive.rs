@@ -85,7 +85,7 @@ impl MigrationPolicy for Reactive {
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<PlannedAction> {
-        let c = input.cluster;
+        let c = &input.observed;
         let mut picture = LoadPicture::new(c, input.recent, None);
         let minutes = self.horizon().as_secs_f64() / 60.0;
         let (sustain, after) = (

@@ -1,7 +1,7 @@
 //! Planning helpers more than one policy reads: cooldowns, target choice, the functions on a
 //! shard, a pool's load over recent intervals.
 
-use shardsim_sim::cluster::{Cluster, FunctionId, MigrationRecord, ShardId};
+use shardsim_sim::cluster::{FunctionId, MigrationRecord, Observation, ShardId};
 use shardsim_sim::{SimDuration, SimTime};
 
 use super::PlanInput;
@@ -27,11 +27,11 @@ pub(super) fn best_target(
     score: impl Fn(ShardId) -> f64,
 ) -> Option<ShardId> {
     input
-        .cluster
+        .observed
         .topology()
         .shard_ids()
         .filter(|t| !taken.contains(t))
-        .filter(|&t| can_host(input.cluster, input.now, f, like, t))
+        .filter(|&t| can_host(&input.observed, f, like, t))
         .min_by(|&a, &b| score(a).total_cmp(&score(b)))
 }
 
@@ -41,7 +41,7 @@ pub(super) fn functions_on(
     picture: &LoadPicture,
     s: ShardId,
 ) -> Vec<FunctionId> {
-    let c = input.cluster;
+    let c = &input.observed;
     let mut fs: Vec<FunctionId> = (0..c.functions().len() as u32)
         .map(FunctionId)
         .filter(|&f| c.functions()[f.index()].active && c.placement(f).contains(&s))
@@ -58,7 +58,7 @@ pub(super) fn functions_on(
 /// load of its shards, or the work `f` alone demanded over their capacity if that is higher
 /// (demand that open circuit breakers shed or that found no shard never shows as offered load).
 /// None when fewer than `n` intervals are closed.
-pub(super) fn pool_loads(c: &Cluster, f: FunctionId, n: usize) -> Option<Vec<f64>> {
+pub(super) fn pool_loads(c: &Observation<'_>, f: FunctionId, n: usize) -> Option<Vec<f64>> {
     let shards = c.placement(f);
     let rows = shards
         .iter()
@@ -99,7 +99,7 @@ pub(super) fn fewer_shards_fit(loads: &[f64], n: usize, target: f64) -> bool {
     n > 1 && peak * n as f64 / (n - 1) as f64 <= target
 }
 
-pub(super) fn intervals_in(c: &Cluster, d: SimDuration) -> usize {
+pub(super) fn intervals_in(c: &Observation<'_>, d: SimDuration) -> usize {
     d.as_nanos()
         .div_ceil(c.metrics_interval().as_nanos().max(1)) as usize
 }

@@ -116,6 +116,7 @@ mod config;
 mod event;
 mod ids;
 mod metrics;
+mod observe;
 pub mod preset;
 mod routing;
 mod spec;
@@ -149,6 +150,7 @@ pub use metrics::records::{
     Redistribution,
 };
 pub use metrics::shard::{IntervalStats, LoadPoint, ShardCounters, ShardRow, ShardSeries};
+pub use observe::Observation;
 pub use routing::{
     LeastLoaded, NoRoute, POLICY_NAMES, Route, RouteRequest, RoutingPolicy, UnknownPolicy,
     policy_by_name,

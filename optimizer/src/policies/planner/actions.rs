@@ -31,7 +31,7 @@ impl Step<'_, '_> {
                 }
             }
             let Some(a) = best else { break };
-            picture.commit(self.input.cluster, &a.action);
+            picture.commit(&self.input.observed, &a.action);
             out.push(a);
         }
         out
@@ -49,8 +49,8 @@ impl Step<'_, '_> {
         trigger: Trigger,
         f: FunctionId,
     ) -> Vec<PlannedAction> {
-        let (c, cfg, input) = (self.input.cluster, self.cfg, self.input);
-        let sensitive = self.targets.volatility.sensitive[f.index()];
+        let (c, cfg, input) = (&self.input.observed, self.cfg, self.input);
+        let sensitive = self.targets.surge.surging(f);
         if (!self.planning && !sensitive)
             || (trigger == Trigger::Latency && !self.late(s, f))
             || input.pending.iter().any(|a| a.function() == f)
@@ -133,7 +133,7 @@ impl Step<'_, '_> {
         if !self.planning || self.volatile {
             return;
         }
-        let (c, cfg, input) = (self.input.cluster, self.cfg, self.input);
+        let (c, cfg, input) = (&self.input.observed, self.cfg, self.input);
         for (fi, declared) in input.declared.iter().enumerate() {
             if out.len() >= cfg.max_actions {
                 break;

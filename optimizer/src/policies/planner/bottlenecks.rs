@@ -19,7 +19,7 @@ impl Step<'_, '_> {
     pub(super) fn bottlenecks(&self, picture: &LoadPicture) -> Vec<(ShardId, Trigger)> {
         let mut hot: Vec<(ShardId, Trigger)> = self
             .input
-            .cluster
+            .observed
             .topology()
             .shard_ids()
             .filter_map(|s| self.bottleneck(picture, s).map(|t| (s, t)))
@@ -34,7 +34,7 @@ impl Step<'_, '_> {
 
     /// Why shard `s` is a bottleneck over the horizon, if it is.
     fn bottleneck(&self, picture: &LoadPicture, s: ShardId) -> Option<Trigger> {
-        let c = self.input.cluster;
+        let c = &self.input.observed;
         let spec = &c.topology().shards[s.index()];
         if picture.load[s.index()] > self.cfg.overload {
             return Some(Trigger::Cpu);
@@ -58,12 +58,8 @@ impl Step<'_, '_> {
     /// helped by moving it.
     pub(super) fn late(&self, s: ShardId, f: FunctionId) -> bool {
         let input = self.input;
-        input
-            .cluster
-            .view(input.now)
-            .history(s, f)
-            .is_some_and(|h| {
-                h.executions >= MIN_JUDGED_EXECUTIONS && 1.0 - h.success_rate > self.cfg.miss_limit
-            })
+        input.observed.view().history(s, f).is_some_and(|h| {
+            h.executions >= MIN_JUDGED_EXECUTIONS && 1.0 - h.success_rate > self.cfg.miss_limit
+        })
     }
 }

@@ -6,7 +6,6 @@
 
 use shardsim_sim::{SimDuration, SimTime};
 
-use super::shared::since;
 use super::{
     ConfigError, ForecastNeed, ForecastSource, MigrationPolicy, PlanInput, check_at_least_one,
     check_positive, check_range,
@@ -16,10 +15,13 @@ use crate::plan::PlannedAction;
 
 mod actions;
 mod bottlenecks;
+mod surge;
 mod targets;
 
+pub use surge::BASELINE as SURGE_BASELINE;
+use surge::Surge;
 pub use targets::LATENCY_WEIGHT;
-use targets::{Targets, Volatility};
+use targets::Targets;
 
 /// The planner's settings (the seeds' `PredictiveLoadBalancer` and `CryptoLoadPatternManager`).
 #[derive(Clone, Debug, PartialEq)]
@@ -51,10 +53,16 @@ pub struct PlannerConfig {
     pub disruption: f64,
     /// At most this many actions per plan.
     pub max_actions: usize,
-    /// Whether to plan for regime-sensitive traffic scaling by the volatile multiplier when
-    /// volatility starts (pre-allocation, run at once) and keep that headroom when choosing
-    /// targets in calm periods; the oracle, which sees the future, does neither.
+    /// Whether to plan for a surge as soon as one shows in a function's demand (pre-allocation,
+    /// run at once, checked every `onset_check`) and keep headroom for the functions that surged
+    /// recently when choosing targets while nothing surges; the oracle, which sees the future,
+    /// does neither.
     pub preallocate: bool,
+    /// A function is surging when its demand over the last metrics interval is at least this
+    /// multiple of its baseline (the median over [`SURGE_BASELINE`]). A choice: 1.5 is half the
+    /// way to the built-ins' smallest volatile multiplier (2), above the minute-to-minute noise
+    /// of their calm traffic.
+    pub surge_ratio: f64,
 }
 
 impl Default for PlannerConfig {
@@ -73,6 +81,7 @@ impl Default for PlannerConfig {
             disruption: 0.5,
             max_actions: 8,
             preallocate: true,
+            surge_ratio: 1.5,
         }
     }
 }
@@ -138,6 +147,13 @@ impl PlannerConfig {
         )?;
         check_range("disruption", self.disruption, 0.0, 1e6, "a cost ≥ 0")?;
         check_at_least_one("max_actions", self.max_actions)?;
+        check_range(
+            "surge_ratio",
+            self.surge_ratio,
+            1.05,
+            100.0,
+            "a multiple between 1.05 and 100",
+        )?;
         Ok(self)
     }
 }
@@ -187,11 +203,11 @@ struct Step<'s, 'a> {
     input: &'s PlanInput<'a>,
     /// The horizon, in minutes (the unit benefits are counted in).
     minutes: f64,
-    /// Volatility started within the last onset check: pre-allocate.
+    /// A surge started within the last onset check: pre-allocate.
     onset: bool,
     /// A forecast plan (not only an onset check).
     planning: bool,
-    /// The market is volatile now.
+    /// Some function is surging now.
     volatile: bool,
     targets: Targets<'a>,
 }
@@ -229,24 +245,22 @@ impl MigrationPolicy for Planner {
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<PlannedAction> {
-        let c = input.cluster;
+        let c = &input.observed;
         let cfg = &self.config;
         let mut picture = LoadPicture::new(c, input.recent, input.forecast);
         let minutes = cfg.horizon.as_secs_f64() / 60.0;
-        let volatility = Volatility::new(c);
-        let regime = c.regime();
-        let volatile = regime.is_volatile(input.now);
-        let onset =
-            cfg.preallocate && volatile && !regime.is_volatile(since(input.now, cfg.onset_check));
+        let surge = Surge::read(c, cfg.surge_ratio);
+        let volatile = surge.any_surging();
+        let onset = cfg.preallocate && surge.any_starting();
         // Between forecast plans only an onset is acted on.
         let planning = input.forecast.is_some();
         if !planning && !onset {
             return Vec::new();
         }
         if onset {
-            volatility.preallocate(input, &mut picture);
+            surge.preallocate(c, input.recent, &mut picture);
         }
-        // In calm periods, targets are ranked by the load they would carry in a surge, so
+        // While nothing surges, targets are ranked by the load they would carry in a surge, so
         // capacity is not parked where the next surge lands.
         let keep_headroom = cfg.preallocate && !volatile;
         let step = Step {
@@ -256,7 +270,7 @@ impl MigrationPolicy for Planner {
             onset,
             planning,
             volatile,
-            targets: Targets::new(c, volatility, keep_headroom),
+            targets: Targets::new(input.observed, surge, keep_headroom),
         };
         let hot = step.bottlenecks(&picture);
         let mut out = step.relieve(&mut picture, &hot);

@@ -1,10 +1,10 @@
-//! Where capacity could go: a target is ranked by the load it would carry (in a calm market, the
-//! load it would carry in a surge) plus how much farther it is from the function's event
+//! Where capacity could go: a target is ranked by the load it would carry (when nothing is
+//! surging, the load it would carry in a surge) plus how much farther it is from the function's event
 //! origins than the shards it joins or replaces.
 
-use shardsim_sim::cluster::{Cluster, FunctionId, RegionId, ShardId};
+use shardsim_sim::cluster::{FunctionId, Observation, RegionId, ShardId};
 
-use super::PlanInput;
+use super::surge::Surge;
 use crate::estimate::LoadPicture;
 
 /// How much a target's extra round trip from the function's event origins, as a share of the
@@ -12,53 +12,10 @@ use crate::estimate::LoadPicture;
 /// quarter of the deadline weighs like a fully loaded shard.
 pub const LATENCY_WEIGHT: f64 = 4.0;
 
-/// Which regime-sensitive functions there are, and the load each shard would carry if
-/// volatility started now (the headroom the planner keeps when it picks targets).
-pub(super) struct Volatility {
-    pub(super) sensitive: Vec<bool>,
-    extra: f64,
-}
-
-impl Volatility {
-    pub(super) fn new(c: &Cluster) -> Volatility {
-        Volatility {
-            sensitive: (0..c.functions().len() as u32)
-                .map(|f| c.regime_sensitive(FunctionId(f)))
-                .collect(),
-            extra: c.regime().multiplier() - 1.0,
-        }
-    }
-
-    fn surge_load(&self, picture: &LoadPicture, t: ShardId) -> f64 {
-        picture.load[t.index()]
-            + self
-                .sensitive
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| **s)
-                .map(|(f, _)| picture.contribution[f][t.index()] * self.extra)
-                .sum::<f64>()
-    }
-
-    /// Pre-allocation: volatility just started, so regime-sensitive traffic will scale by the
-    /// regime's multiplier; plans for that where the forecast does not already.
-    pub(super) fn preallocate(&self, input: &PlanInput<'_>, picture: &mut LoadPicture) {
-        let c = input.cluster;
-        for f in (0..c.functions().len()).filter(|&f| self.sensitive[f]) {
-            for &s in c.placement(FunctionId(f as u32)) {
-                let now = picture.contribution[f][s.index()];
-                let scaled = now.max(input.recent[f][s.index()] * (1.0 + self.extra));
-                picture.contribution[f][s.index()] = scaled;
-                picture.load[s.index()] += scaled - now;
-            }
-        }
-    }
-}
-
 /// Ranks targets for one planning step.
 pub(super) struct Targets<'a> {
-    c: &'a Cluster,
-    pub(super) volatility: Volatility,
+    c: Observation<'a>,
+    pub(super) surge: Surge,
     /// Rank by the load in a surge (calm market, pre-allocating planner).
     keep_headroom: bool,
     /// Per function, where its events come from and with what weight.
@@ -66,10 +23,10 @@ pub(super) struct Targets<'a> {
 }
 
 impl<'a> Targets<'a> {
-    pub(super) fn new(c: &'a Cluster, volatility: Volatility, keep_headroom: bool) -> Targets<'a> {
+    pub(super) fn new(c: Observation<'a>, surge: Surge, keep_headroom: bool) -> Targets<'a> {
         Targets {
             c,
-            volatility,
+            surge,
             keep_headroom,
             origins: (0..c.functions().len() as u32)
                 .map(|f| c.origins(FunctionId(f)))
@@ -104,9 +61,9 @@ impl<'a> Targets<'a> {
         leaving: Option<ShardId>,
         t: ShardId,
     ) -> f64 {
-        let c = self.c;
+        let c = &self.c;
         let load = if self.keep_headroom {
-            self.volatility.surge_load(picture, t)
+            self.surge.surge_load(picture, t.index())
         } else {
             picture.load[t.index()]
         };

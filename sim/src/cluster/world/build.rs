@@ -78,6 +78,7 @@ impl Cluster {
             migrations: Vec::new(),
             migrating: Vec::new(),
             function_work: Vec::new(),
+            origin_counts: Vec::new(),
             route_sequence: Vec::new(),
             function_routing: Vec::new(),
             selection,

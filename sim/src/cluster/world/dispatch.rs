@@ -3,7 +3,7 @@
 use rand::RngExt;
 
 use crate::cluster::event::DomainEvent;
-use crate::cluster::ids::{EventTypeId, FunctionId, InvocationId, RegionId, ShardId};
+use crate::cluster::ids::{EventTypeId, ExchangeId, FunctionId, InvocationId, RegionId, ShardId};
 use crate::cluster::metrics::records::{DropReason, FailReason};
 use crate::cluster::routing::RouteRequest;
 use crate::cluster::routing::RoutingPolicy;
@@ -93,6 +93,17 @@ impl Cluster {
         self.dispatch_from(event, None, now, sched);
     }
 
+    /// Counts an event from `exchange` for function `f` (what [`Cluster::observed_origins`]
+    /// reports).
+    fn count_origin(&mut self, f: FunctionId, exchange: ExchangeId) {
+        let regions = self.topology.regions.len();
+        if self.origin_counts.len() <= f.index() {
+            self.origin_counts.resize(f.index() + 1, vec![0; regions]);
+        }
+        let home = self.topology.exchanges[exchange.index()].home;
+        self.origin_counts[f.index()][home.index()] += 1;
+    }
+
     /// Creates an invocation for an event entering the network at `origin` (a region), or at its
     /// exchange's home region when `None`.
     pub(super) fn dispatch_from(
@@ -106,6 +117,9 @@ impl Cluster {
             self.books.end_unhandled();
             return;
         };
+        if origin.is_none() {
+            self.count_origin(f, event.exchange);
+        }
         let func = &self.functions[f.index()];
         let rng = &mut self.function_streams[f.index()];
         let mut base = func.sampler.sample(rng);

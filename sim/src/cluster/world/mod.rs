@@ -142,6 +142,9 @@ pub struct Cluster {
     migrating: Vec<u32>,
     /// Cumulative offered work per function per shard (slot-ns), for the planner.
     function_work: Vec<Vec<u64>>,
+    /// Per function, the events that arrived from each region's exchanges (the observed
+    /// origins; grown as functions register).
+    origin_counts: Vec<Vec<u64>>,
     route_sequence: Vec<u64>,
     function_routing: Vec<Option<Arc<dyn RoutingPolicy>>>,
     selection: SelectionWeights,

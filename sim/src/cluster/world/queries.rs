@@ -1,7 +1,7 @@
 //! What the cluster reports: its view, declarations, metrics, logs, the books, planner queries.
 
 use crate::cluster::arrivals::regime::RegimePath;
-use crate::cluster::ids::{EventTypeId, FunctionId, RegionId, ShardId};
+use crate::cluster::ids::{FunctionId, RegionId, ShardId};
 use crate::cluster::metrics::function::FunctionMetrics;
 use crate::cluster::metrics::records::{ChangeRecord, FaultRecord, Redistribution};
 use crate::cluster::metrics::shard::ShardSeries;
@@ -151,66 +151,23 @@ impl Cluster {
         c
     }
 
-    /// Whether function `f`'s traffic rises in the volatile regime: it handles events from a
-    /// regime-sensitive source, or follow-ups emitted by such a function. What an operator knows
-    /// about which feeds react to volatility, used to pre-allocate capacity when it starts.
-    pub fn regime_sensitive(&self, f: FunctionId) -> bool {
-        let mut types: Vec<EventTypeId> = Vec::new();
-        for source in self
-            .sources
-            .iter()
-            .filter(|s| s.spec.shape.regime_sensitive)
-        {
-            if !types.contains(&source.spec.event_type) {
-                types.push(source.spec.event_type);
-            }
-        }
-        // Follow-ups of sensitive functions are sensitive too; repeat until nothing is added.
-        loop {
-            let before = types.len();
-            for func in self.functions.iter().filter(|g| g.active) {
-                if types.contains(&func.spec.handles) {
-                    for e in &func.spec.emits {
-                        if !types.contains(&e.event_type) {
-                            types.push(e.event_type);
-                        }
-                    }
-                }
-            }
-            if types.len() == before {
-                break;
-            }
-        }
-        self.functions
-            .get(f.index())
-            .is_some_and(|func| types.contains(&func.spec.handles))
-    }
-
-    /// Where function `f`'s events come from: the home regions of the exchanges of the sources
-    /// that emit its event type, weighted by their base rates (summing to 1), in region order.
-    /// Empty when only follow-up events reach it.
-    pub fn origins(&self, f: FunctionId) -> Vec<(RegionId, f64)> {
-        let Some(func) = self.functions.get(f.index()) else {
+    /// Where function `f`'s events have come from so far: the home regions of the exchanges
+    /// that sent them, weighted by count (summing to 1), in region order. Empty before any came
+    /// or when only follow-up events reach it. Counted as events arrive, so it is what an
+    /// operator sees, not the sources' declared rates.
+    pub(crate) fn observed_origins(&self, f: FunctionId) -> Vec<(RegionId, f64)> {
+        let Some(counts) = self.origin_counts.get(f.index()) else {
             return Vec::new();
         };
-        let mut weights = vec![0.0; self.topology.regions.len()];
-        for src in self
-            .sources
-            .iter()
-            .filter(|s| s.spec.event_type == func.spec.handles)
-        {
-            let home = self.topology.exchanges[src.spec.exchange.index()].home;
-            weights[home.index()] += src.spec.rate_per_sec;
-        }
-        let total: f64 = weights.iter().sum();
-        if total <= 0.0 {
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
             return Vec::new();
         }
-        weights
-            .into_iter()
+        counts
+            .iter()
             .enumerate()
-            .filter(|(_, w)| *w > 0.0)
-            .map(|(r, w)| (RegionId(r as u16), w / total))
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| (RegionId(r as u16), *n as f64 / total as f64))
             .collect()
     }
 
