@@ -42,7 +42,7 @@ pub fn autocorrelation(x: &[f64], lag: usize) -> Result<f64, String> {
 /// A lag as it appears in fact ids and descriptions: "10min", or "30s" below a whole minute.
 pub fn lag_label(lag: SimDuration) -> String {
     let ns = lag.as_nanos();
-    if ns % 60_000_000_000 == 0 {
+    if ns.is_multiple_of(60_000_000_000) {
         format!("{}min", ns / 60_000_000_000)
     } else {
         format!("{}s", lag.as_secs_f64())

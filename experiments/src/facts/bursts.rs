@@ -2,7 +2,8 @@
 //! ([`FactParams::burst_threshold`], default 2; [`FactParams::burst_lookback`], default 1 h).
 //! A burst's size is its peak multiple (the largest activity / rolling-median ratio in the run),
 //! its duration the run's length. Reported: count, median and 90th percentile of sizes and
-//! durations, the largest size and its duration, and a Hill tail exponent of the sizes when there are enough.
+//! durations, the largest size and its duration, and a Hill tail exponent of the sizes when
+//! there are enough.
 //!
 //! The rolling median, not the mean, is the reference so that a burst does not raise its own bar;
 //! an interval whose previous hour has median 0 (a sparse series) is never in a burst, since any

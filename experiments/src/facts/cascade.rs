@@ -98,13 +98,23 @@ fn stage_lags(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
         .collect()
 }
 
-/// The liquidation core of `x` within `span` intervals around its peak: `(start, length)` in
-/// intervals, with the span `(from, to)`. Values are arrivals (non-negative).
-pub fn liquidation_core(
-    x: &[f64],
-    span: usize,
-    share: f64,
-) -> Result<(usize, usize, usize, usize), String> {
+/// The liquidation core and the span it was sought in, as interval indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationCore {
+    /// First interval of the core.
+    pub start: usize,
+    /// Its length in intervals.
+    pub len: usize,
+    /// First interval of the span around the peak.
+    pub span_from: usize,
+    /// One past the span's last interval.
+    pub span_to: usize,
+}
+
+/// The liquidation core of `x` within `span` intervals around its peak: the shortest run holding
+/// `share` of the span's total. Values are arrivals (non-negative, which the two-pointer search
+/// relies on). `Err` when `x` has no liquidation.
+pub fn liquidation_core(x: &[f64], span: usize, share: f64) -> Result<LiquidationCore, String> {
     let peak = (0..x.len())
         .reduce(|best, i| if x[i] > x[best] { i } else { best })
         .filter(|&p| x[p] > 0.0)
@@ -125,7 +135,12 @@ pub fn liquidation_core(
             best = (start, end + 1 - start);
         }
     }
-    Ok((from + best.0, best.1, from, to))
+    Ok(LiquidationCore {
+        start: from + best.0,
+        len: best.1,
+        span_from: from,
+        span_to: to,
+    })
 }
 
 fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact> {
@@ -144,8 +159,9 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
             let span = series.intervals_in(params.liquidation_span)?;
             liquidation_core(x, span, share).map(|c| (x, c))
         });
-    let duration = core.clone().map(|(_, (_, len, _, _))| len as f64 * minutes);
-    let intensity = core.clone().and_then(|(x, (start, len, from, to))| {
+    let duration = core.clone().map(|(_, c)| c.len as f64 * minutes);
+    let intensity = core.clone().and_then(|(x, c)| {
+        let (start, len, from, to) = (c.start, c.len, c.span_from, c.span_to);
         let inside: f64 = x[start..start + len].iter().sum();
         let rest = (to - from) - len;
         let outside: f64 = x[from..to].iter().sum::<f64>() - inside;
@@ -154,8 +170,8 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
         }
         Ok((inside / len as f64) / (outside / rest as f64))
     });
-    let lag = core.and_then(|(_, (start, ..))| {
-        let start_ns = start as u64 * series.interval.as_nanos();
+    let lag = core.and_then(|(_, c)| {
+        let start_ns = c.start as u64 * series.interval.as_nanos();
         series
             .events
             .iter()
@@ -282,9 +298,10 @@ mod tests {
     fn no_liquidation_stage_or_no_macro_event_is_n_a() {
         let facts = measure(&series(1, vec![1.0; 100]), &FactParams::default());
         for id in ["liquidation_core_duration", "macro_to_cascade_lag"] {
-            assert!(
-                matches!(get(&facts, id), Measured::NotApplicable(w) if w.contains("no liquidation stage"))
-            );
+            let Measured::NotApplicable(why) = get(&facts, id) else {
+                panic!("{id}")
+            };
+            assert!(why.contains("no liquidation stage"), "{why}");
         }
         let mut s = series(1, vec![1.0; 100]);
         s.by_stage = vec![("liquidation".to_string(), vec![0.0; 100])];

@@ -46,7 +46,7 @@ impl ActivitySeries {
         if i == 0 {
             return Err("the series interval is zero".to_string());
         }
-        if s % i != 0 {
+        if !s.is_multiple_of(i) {
             return Err(format!(
                 "the interval ({} s) does not divide {} s",
                 self.interval.as_secs_f64(),

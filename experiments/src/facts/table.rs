@@ -147,7 +147,7 @@ fn published_text(p: &PublishedFact) -> String {
 
 fn tolerance_text(p: &PublishedFact) -> String {
     match p.tolerance {
-        Tolerance::Absolute(t) if t == 0.0 => "range".to_string(),
+        Tolerance::Absolute(0.0) => "range".to_string(),
         Tolerance::Absolute(t) => format!("±{}", num(t)),
         Tolerance::Relative(r) => format!("±{}%", num(100.0 * r)),
     }
