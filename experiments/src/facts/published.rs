@@ -179,7 +179,7 @@ pub fn published_facts() -> Vec<PublishedFact> {
                  2018-19 shares of 24-28 % (-> 0.79-0.97) describe an older market",
             source: "Kaiko Research (Feb 2024), \"Where did weekend crypto traders go?\", via The \
                  Block 2024-02-27: BTC, major spot exchanges (sources §4)",
-            kind: Derived("weekend share 13 % of volume on 2 of 7 days: (0.13/2)/(0.87/5) = 0.37"),
+            kind: Derived("weekend share 13 % of volume on 2 of 7 days: (0.13/2)/(0.87/5) ≈ 0.37"),
         },
         PublishedFact {
             id: "event_multiple_macro",
@@ -235,7 +235,7 @@ pub fn published_facts() -> Vec<PublishedFact> {
                  rate where ours is against the rolling median",
             source: "Heusser (2013), \"Bitcoin Trade Arrival as Self-Exciting Process\", blog \
                  (sources §7)",
-            kind: Derived("over 200 orders/min after 16:00 vs an average of 13/min: 200/13 = 15"),
+            kind: Derived("over 200 orders/min after 16:00 vs an average of 13/min: 200/13 ≈ 15"),
         },
         PublishedFact {
             id: "burst_duration_of_largest",
