@@ -11,6 +11,7 @@
 //! scenario/   scenario files: the TOML schema, names resolved, built into a ClusterConfig
 //! run/        one run of a scenario, and its result files
 //! compare/    the runs of a policy comparison, and its result files
+//! facts/      stylised facts of a simulated market day beside published values
 //! forecast/   forecasting rows, model files, the dataset and forecast.csv
 //! report/     what results say: run summary, comparison table, statistics
 //! bench       wall-clock benchmarks
@@ -25,6 +26,7 @@ pub mod charts;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod facts;
 pub mod forecast;
 pub mod io;
 pub mod plot;
