@@ -163,7 +163,10 @@ pub fn migration_cost(obs: &Observation<'_>, action: &Action, disruption: f64) -
 /// `like` (a shard of its placement): targets must share the tags its `shard_by` filters on —
 /// a primary protocol of `like` for protocol routing, `like`'s risk tier for risk and amount
 /// routing, `like`'s region for region routing; key, round-robin and load routing take any
-/// shard. Also: available, not already placed, and enough memory for one invocation.
+/// shard. Declared isolation binds too: a dedicated target (risk tier, primary, critical
+/// hardware) only within `like`'s dedication, unless it is declared lendable
+/// ([`ShardTags::may_host_like`](shardsim_sim::cluster::ShardTags::may_host_like)). Also:
+/// available, not already placed, and enough memory for one invocation.
 pub fn can_host(
     obs: &Observation<'_>,
     function: FunctionId,
@@ -177,6 +180,7 @@ pub fn can_host(
     if obs.placement(function).contains(&target)
         || !view.is_available(target)
         || t.memory_mb < f.spec.resources.memory_mb
+        || !t.tags.may_host_like(&l.tags)
     {
         return false;
     }

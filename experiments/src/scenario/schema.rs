@@ -86,6 +86,8 @@ pub(super) struct ShardGroupDef {
     pub(super) general: bool,
     #[serde(default)]
     pub(super) overflow: bool,
+    #[serde(default)]
+    pub(super) lendable: bool,
 }
 
 fn one() -> u32 {

@@ -158,6 +158,7 @@ fn shard_group(
         critical: g.critical,
         general: g.general,
         overflow: g.overflow,
+        lendable: g.lendable,
     };
     if topology.shards.len() + g.count as usize > MAX_SHARDS {
         return ctx.err(

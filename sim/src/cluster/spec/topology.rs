@@ -76,9 +76,30 @@ pub struct ShardTags {
     pub general: bool,
     /// The overflow shard used when nothing else fits.
     pub overflow: bool,
+    /// Whether migration policies may lend it to functions of other groups although it is
+    /// dedicated (a risk tier, a primary or critical hardware). Off by default: dedicated
+    /// hardware is not spare capacity unless the deployment says so.
+    pub lendable: bool,
 }
 
 impl ShardTags {
+    /// Whether the shard is dedicated: it serves a risk tier, is a primary of its group, or has
+    /// the critical capability.
+    pub fn dedicated(&self) -> bool {
+        self.risk_tier.is_some() || self.primary || self.critical
+    }
+
+    /// Whether a function running on a shard tagged `like` may be given this shard: always
+    /// when this one is not dedicated or is declared lendable; otherwise only within the same
+    /// dedication (risk tier, primary and critical flags all equal).
+    pub fn may_host_like(&self, like: &ShardTags) -> bool {
+        !self.dedicated()
+            || self.lendable
+            || (self.risk_tier == like.risk_tier
+                && self.primary == like.primary
+                && self.critical == like.critical)
+    }
+
     /// Whether the shard is a primary or a secondary shard of protocol `p`.
     pub fn serves_protocol(&self, p: ProtocolId) -> bool {
         self.protocols.contains(&p) || self.secondary_protocols.contains(&p)
