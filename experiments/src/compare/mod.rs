@@ -267,6 +267,31 @@ pub trait Progress: Sync {
     fn finished(&self, index: usize);
 }
 
+/// Runs `job(i)` for every slot of `done` that is `None`, in parallel, reporting to `progress`;
+/// `job` saves what it made before returning it. Once `stop` is set no job starts, and the
+/// slots not started stay `None`. The results stay in job order, whatever the thread count.
+/// One loop for every command that runs many saved runs (compare, dataset, train, evaluate).
+pub fn run_missing<T: Send>(
+    mut done: Vec<Option<T>>,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+    job: impl Fn(usize) -> Result<T> + Sync,
+) -> Result<Vec<Option<T>>> {
+    done.par_iter_mut()
+        .enumerate()
+        .filter(|(_, d)| d.is_none())
+        .try_for_each(|(i, slot)| -> Result<()> {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            progress.started(i);
+            *slot = Some(job(i)?);
+            progress.finished(i);
+            Ok(())
+        })?;
+    Ok(done)
+}
+
 /// How a sweep runs: the jobs' shared settings, where finished runs are saved, and the flag
 /// that stops it starting new runs.
 pub struct Sweep<'a> {
@@ -285,26 +310,16 @@ pub struct Sweep<'a> {
 /// because the sweep was stopped.
 pub fn run_all(
     jobs: &[(Job<'_>, RunKey)],
-    mut done: Vec<Option<RunOutput>>,
+    done: Vec<Option<RunOutput>>,
     sweep: &Sweep<'_>,
     progress: &dyn Progress,
 ) -> Result<Vec<Option<RunOutput>>> {
-    done.par_iter_mut()
-        .enumerate()
-        .filter(|(_, d)| d.is_none())
-        .try_for_each(|(i, slot)| -> Result<()> {
-            if sweep.stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            progress.started(i);
-            let (job, key) = &jobs[i];
-            let out = run_job(job, sweep.model, sweep.score_plans)?;
-            sweep.store.save(key, &out)?;
-            *slot = Some(out);
-            progress.finished(i);
-            Ok(())
-        })?;
-    Ok(done)
+    run_missing(done, sweep.stop, progress, |i| {
+        let (job, key) = &jobs[i];
+        let out = run_job(job, sweep.model, sweep.score_plans)?;
+        sweep.store.save(key, &out)?;
+        Ok(out)
+    })
 }
 
 /// Checks policy names against the known ones.

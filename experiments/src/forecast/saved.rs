@@ -4,17 +4,16 @@
 //! [`crate::io::marker`]) holding the run's [`RowsKey`].
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use shardsim_sim::SimDuration;
 use shardsim_sim::hash::stable_hash;
 
 use super::dataset::{columns, read_csv, run_bytes};
 use super::{RunRows, simulate_rows};
-use crate::compare::Progress;
+use crate::compare::{Progress, run_missing};
 use crate::io::marker::{is_finished, write_marked};
 use crate::io::path_component;
 use crate::scenario::Scenario;
@@ -119,26 +118,16 @@ impl SavedRuns {
 /// set. Rows come back in job order, numbered by it, whatever the thread count.
 pub fn collect_saved(
     jobs: &[(&Scenario, u64, RowsKey)],
-    mut done: Vec<Option<RunRows>>,
+    done: Vec<Option<RunRows>>,
     (duration, horizon): (Option<SimDuration>, SimDuration),
     saved: &SavedRuns,
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> Result<Vec<Option<RunRows>>> {
-    done.par_iter_mut()
-        .enumerate()
-        .filter(|(_, d)| d.is_none())
-        .try_for_each(|(i, slot)| -> Result<()> {
-            if stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            progress.started(i);
-            let (scenario, seed, key) = &jobs[i];
-            let rows = simulate_rows(scenario, *seed, i, duration, horizon)?;
-            saved.save(key, &rows)?;
-            *slot = Some(rows);
-            progress.finished(i);
-            Ok(())
-        })?;
-    Ok(done)
+    run_missing(done, stop, progress, |i| {
+        let (scenario, seed, key) = &jobs[i];
+        let rows = simulate_rows(scenario, *seed, i, duration, horizon)?;
+        saved.save(key, &rows)?;
+        Ok(rows)
+    })
 }
