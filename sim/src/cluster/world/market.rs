@@ -1,9 +1,10 @@
 //! The market world in a run: its hidden path, the returns of price updates, and the feed an
 //! operator observes.
 
-use rand_distr::StandardNormal;
+use std::sync::Arc;
 
 use rand::RngExt;
+use rand_distr::StandardNormal;
 
 use crate::cluster::event::DomainEvent;
 use crate::cluster::market::MarketPath;
@@ -25,7 +26,8 @@ struct ReturnStream {
 /// The market state a cluster carries when its configuration has a market.
 #[derive(Clone, Debug)]
 pub(super) struct MarketWorld {
-    path: MarketPath,
+    /// Shared, never changed after build: a fork clones the pointer, not the path.
+    path: Arc<MarketPath>,
     feed: MarketFeedSeries,
     /// Per source: its returns, for exposed sources of stage [`CascadeStage::Price`].
     returns: Vec<Option<ReturnStream>>,
@@ -62,7 +64,7 @@ impl MarketWorld {
             })
             .collect();
         MarketWorld {
-            path: MarketPath::draw(config, sources, until, streams),
+            path: Arc::new(MarketPath::draw(config, sources, until, streams)),
             feed: MarketFeedSeries::new(interval, exchanges, event_types),
             returns,
             return_sd: config.return_sd,
@@ -97,7 +99,7 @@ impl Cluster {
     /// `None` without a market. Only the world and an oracle may read it; an operator sees
     /// [`MarketPath::public_calendar`] and [`Cluster::market_feed`].
     pub fn market_path(&self) -> Option<&MarketPath> {
-        self.market.as_deref().map(|m| &m.path)
+        self.market.as_deref().map(|m| &*m.path)
     }
 
     /// What an operator observes of the market as it happens: per interval and exchange the
