@@ -25,6 +25,9 @@ pub(crate) mod calendar;
 pub(crate) mod cascade;
 pub(crate) mod vol;
 
+#[cfg(test)]
+mod tests;
+
 use crate::cluster::ids::ExchangeId;
 use crate::cluster::spec::market::{CascadeStage, MarketConfig, MarketExposure};
 use crate::cluster::spec::workload::PoissonSource;
