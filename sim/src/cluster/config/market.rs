@@ -284,3 +284,184 @@ fn validate_exposure(m: &MarketConfig, i: usize, name: &str, e: &MarketExposure)
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cluster::*;
+    use crate::testkit;
+    use crate::time::{SimDuration, SimTime};
+
+    fn refused(c: &ClusterConfig) -> (Option<ConfigItem>, Option<&'static str>, String) {
+        let e = c.validate().unwrap_err();
+        (e.item(), e.field(), e.to_string())
+    }
+
+    fn with_market(edit: impl FnOnce(&mut MarketConfig)) -> ClusterConfig {
+        let mut c = testkit::small_config();
+        c.sources[0].shape.market = Some(MarketExposure::default());
+        let mut m = MarketConfig {
+            volatility: Some(LatentVol::default()),
+            funding: Some(Funding::default()),
+            cycle: Some(Cycle::default()),
+            cascade: Some(Cascade::default()),
+            ..MarketConfig::default()
+        };
+        edit(&mut m);
+        c.market = Some(m);
+        c
+    }
+
+    fn event(at: SimTime) -> ScheduledEvent {
+        ScheduledEvent {
+            name: "cpi".into(),
+            kind: EventKind::Macro,
+            at,
+            impact: ImpactClass::High,
+            profile: EventProfile {
+                lead: SimDuration::from_secs(10),
+                lead_shape: LeadShape::Linear,
+                lead_share: 0.5,
+                half_life: SimDuration::from_secs(10),
+            },
+        }
+    }
+
+    #[test]
+    fn a_full_market_passes() {
+        assert_eq!(with_market(|_| {}).validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_bad_field_is_named_with_what_is_allowed() {
+        let m = ConfigItem::Market;
+        let cases: Vec<(ClusterConfig, ConfigItem, &str, &str)> = vec![
+            (
+                with_market(|m| m.step = SimDuration::ZERO),
+                m,
+                "step",
+                "must be positive",
+            ),
+            (with_market(|m| m.cap = 0.5), m, "cap", "between 1 and"),
+            (
+                with_market(|m| m.return_sd = f64::NAN),
+                m,
+                "return_sd",
+                "finite",
+            ),
+            (
+                with_market(|m| m.impacts.high = -1.0),
+                m,
+                "impacts.high",
+                "got -1",
+            ),
+            (
+                with_market(|m| m.volatility.as_mut().unwrap().half_life = SimDuration::ZERO),
+                m,
+                "volatility.half_life",
+                "positive",
+            ),
+            (
+                with_market(|m| m.volatility.as_mut().unwrap().sd = f64::INFINITY),
+                m,
+                "volatility.sd",
+                "finite",
+            ),
+            (
+                with_market(|m| {
+                    m.funding.as_mut().unwrap().offset = SimDuration::from_mins(9 * 60)
+                }),
+                m,
+                "funding.offset",
+                "shorter than funding.period",
+            ),
+            (
+                with_market(|m| m.funding.as_mut().unwrap().profile.lead_share = 2.0),
+                m,
+                "funding.lead_share",
+                "between 0 and 1",
+            ),
+            (
+                with_market(|m| {
+                    m.cycle.as_mut().unwrap().hourly.pop();
+                }),
+                m,
+                "cycle.hourly",
+                "24 finite multipliers",
+            ),
+            (
+                with_market(|m| m.cascade.as_mut().unwrap().risk.order = 0),
+                m,
+                "cascade.risk.order",
+                "between 1 and 64",
+            ),
+            (
+                with_market(|m| {
+                    m.calendar
+                        .push(event(SimTime::ZERO + SimDuration::from_secs(60)))
+                }),
+                ConfigItem::CalendarEvent(0),
+                "at",
+                "at or after the run's end",
+            ),
+            (
+                with_market(|m| {
+                    let mut e = event(SimTime::ZERO + SimDuration::from_secs(30));
+                    e.profile.half_life = SimDuration::ZERO;
+                    m.calendar.push(e);
+                }),
+                ConfigItem::CalendarEvent(0),
+                "half_life",
+                "positive",
+            ),
+            (
+                with_market(|m| m.venues.push((ExchangeId(99), SimDuration::ZERO))),
+                ConfigItem::Venue(0),
+                "exchange",
+                "refers to exchange 99",
+            ),
+        ];
+        for (config, item, field, text) in cases {
+            let (got_item, got_field, message) = refused(&config);
+            assert_eq!(
+                (got_item, got_field),
+                (Some(item), Some(field)),
+                "{message}"
+            );
+            assert!(message.contains(text), "{field}: {message}");
+        }
+    }
+
+    #[test]
+    fn exposures_need_a_market_and_a_finite_normalisation() {
+        let mut c = testkit::small_config();
+        c.sources[0].shape.market = Some(MarketExposure::default());
+        let (item, field, text) = refused(&c);
+        assert_eq!(
+            (item, field),
+            (Some(ConfigItem::Source(0)), Some("shape.market"))
+        );
+        assert!(text.contains("has no market"), "{text}");
+
+        let mut c = with_market(|_| {});
+        c.sources[0].shape.market = Some(MarketExposure {
+            vol_elasticity: 2.5, // × jump_mean 0.5 = 1.25 ≥ 1
+            ..MarketExposure::default()
+        });
+        let (_, field, text) = refused(&c);
+        assert_eq!(field, Some("shape.market.vol_elasticity"));
+        assert!(text.contains("must be < 1"), "{text}");
+
+        let mut c = with_market(|_| {});
+        c.arrivals_until = SimTime::MAX;
+        assert_eq!(refused(&c).0, Some(ConfigItem::Duration));
+    }
+
+    #[test]
+    fn the_path_size_is_limited_before_it_is_drawn() {
+        let mut c = with_market(|m| m.step = SimDuration::from_millis(1));
+        c.arrivals_until = SimTime::ZERO + SimDuration::from_secs(86_400);
+        let (item, field, text) = refused(&c);
+        assert_eq!((item, field), (Some(ConfigItem::Market), Some("step")));
+        assert!(text.contains("precomputed whole"), "{text}");
+    }
+}

@@ -112,7 +112,12 @@ fn an_unexposed_source_samples_exactly_as_without_a_market() {
 fn pooled_moments(paths: &[Vec<f64>], lag: usize) -> (f64, f64, f64) {
     let n: usize = paths.iter().map(Vec::len).sum();
     let mean = paths.iter().flatten().sum::<f64>() / n as f64;
-    let var = paths.iter().flatten().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+    let var = paths
+        .iter()
+        .flatten()
+        .map(|x| (x - mean) * (x - mean))
+        .sum::<f64>()
+        / n as f64;
     let (mut cov, mut pairs) = (0.0, 0usize);
     for p in paths {
         for k in lag..p.len() {
@@ -225,8 +230,14 @@ fn a_calendar_event_raises_arrivals_in_its_window_by_its_realised_impact() {
     );
     // Before the build-up the rate is the base rate: 18,000 an hour per seed.
     let flat = 18_000.0 * seeds as f64;
-    assert!((before - flat).abs() < 5.0 * flat.sqrt(), "{before} vs {flat}");
-    assert!(counted > 1.5 * flat, "a High event roughly doubles the hour: {counted}");
+    assert!(
+        (before - flat).abs() < 5.0 * flat.sqrt(),
+        "{before} vs {flat}"
+    );
+    assert!(
+        counted > 1.5 * flat,
+        "a High event roughly doubles the hour: {counted}"
+    );
 }
 
 /// Arrivals per `bin` seconds over `[0, until)`.
@@ -297,7 +308,10 @@ fn price_load_leads_liquidation_load_by_the_cascade_lags() {
 fn a_venue_lag_shifts_the_channel_by_whole_steps() {
     let config = MarketConfig {
         volatility: Some(LatentVol::default()),
-        venues: vec![(crate::cluster::ids::ExchangeId(1), SimDuration::from_secs(34))],
+        venues: vec![(
+            crate::cluster::ids::ExchangeId(1),
+            SimDuration::from_secs(34),
+        )],
         ..MarketConfig::default()
     };
     let lead = exposed("lead", 1.0, MarketExposure::default());
