@@ -67,8 +67,13 @@ impl ClusterConfig {
         for (i, s) in self.sources.iter().enumerate() {
             let peak = self.peak_rate(s);
             if peak > MAX_RATE_PER_SEC {
+                let market = if self.market.is_some() && s.shape.market.is_some() {
+                    " × the market's cap"
+                } else {
+                    ""
+                };
                 return Err(ClusterError::Invalid(format!(
-                    "source `{}`: peak rate {peak:.3e}/s (rate × largest daily × largest weekly multiplier × the market's cap if exposed) is above the limit of {MAX_RATE_PER_SEC:.0e}/s: arrivals are spaced in whole nanoseconds and a day at this rate would take days to simulate",
+                    "source `{}`: peak rate {peak:.3e}/s (rate × largest daily × largest weekly multiplier{market}) is above the limit of {MAX_RATE_PER_SEC:.0e}/s: arrivals are spaced in whole nanoseconds and a day at this rate would take days to simulate",
                     s.name
                 ))
                 .at(ConfigItem::Source(i), Some("rate_per_sec")));
