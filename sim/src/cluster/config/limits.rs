@@ -31,9 +31,10 @@ pub const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
 /// Most regime switches a run may expect: the regime path is drawn whole before the run starts.
 pub const MAX_REGIME_SWITCHES: u64 = 10_000_000;
 
-/// Most values the market path may hold (grid points × (exposed sources + the six reference
-/// series: log-vol and one per cascade stage), plus the feed's per-interval rows): the path is
-/// precomputed whole at build, 8 bytes a value, so this bounds it at 256 MiB.
+/// Most values the market path may hold and compute ((grid points + the calendar events' grid
+/// spans) × (exposed sources + the six reference series: log-vol and one per cascade stage),
+/// plus the feed's per-interval rows): the path is precomputed whole at build, 8 bytes a value,
+/// so this bounds it at 256 MiB and its build at a few seconds.
 pub const MAX_MARKET_VALUES: u64 = 32 << 20;
 
 /// Most performance-monitor checks a run may make (duration ÷ interval): each check looks at
@@ -417,10 +418,32 @@ impl ClusterConfig {
             self.arrivals_until.as_nanos() / self.metrics_interval.as_nanos().max(1) + 1;
         let feed = intervals
             .saturating_mul(2 * self.topology.exchanges.len() as u64 + self.sources.len() as u64);
-        let values = points.saturating_mul(exposed + 6).saturating_add(feed);
+        // Each calendar event keeps its excess from its lead to 30 half-lives after, and every
+        // series multiplies it in.
+        let span_points = |lead: SimDuration, half_life: SimDuration| {
+            let span = lead
+                .as_nanos()
+                .saturating_add(half_life.as_nanos().saturating_mul(30));
+            (span / m.step.as_nanos().max(1) + 1).min(points)
+        };
+        let mut calendar: u64 = m
+            .calendar
+            .iter()
+            .map(|e| span_points(e.profile.lead, e.profile.half_life))
+            .fold(0, u64::saturating_add);
+        if let Some(f) = &m.funding {
+            let settlements = self.arrivals_until.as_nanos() / f.period.as_nanos().max(1) + 1;
+            calendar = calendar.saturating_add(
+                settlements.saturating_mul(span_points(f.profile.lead, f.profile.half_life)),
+            );
+        }
+        let values = points
+            .saturating_add(calendar)
+            .saturating_mul(exposed + 6)
+            .saturating_add(feed);
         if values > MAX_MARKET_VALUES {
             return Err(ClusterError::Invalid(format!(
-                "market: a step of {} over a {:.1} h run is {points} grid points × {} series (+ {feed} feed values) = {values} values; at most {MAX_MARKET_VALUES} are allowed (the path is precomputed whole at build): use a longer step or a shorter run",
+                "market: a step of {} over a {:.1} h run is ({points} grid points + {calendar} of calendar events) × {} series (+ {feed} feed values) = {values} values; at most {MAX_MARKET_VALUES} are allowed (the path is precomputed whole at build): use a longer step, a shorter run, fewer or shorter events",
                 m.step,
                 hours(self.arrivals_until.saturating_duration_since(SimTime::ZERO)),
                 exposed + 6

@@ -8,8 +8,8 @@ use crate::cluster::spec::error::{ClusterError, ConfigItem};
 use crate::cluster::spec::market::{EventProfile, MarketConfig, MarketExposure};
 use crate::time::{SimDuration, SimTime};
 
-/// Highest Erlang order of a cascade stage: each order is one pass over the grid.
-const MAX_ORDER: u32 = 64;
+/// Highest Erlang order of a cascade stage: each order is one pass over the grid, per series.
+const MAX_ORDER: u32 = 16;
 
 /// Largest |vol_elasticity|: exp(e·x) overflows long before the cap would matter.
 const MAX_ELASTICITY: f64 = 10.0;
@@ -392,7 +392,7 @@ mod tests {
                 with_market(|m| m.cascade.as_mut().unwrap().risk.order = 0),
                 m,
                 "cascade.risk.order",
-                "between 1 and 64",
+                "between 1 and 16",
             ),
             (
                 with_market(|m| {
@@ -454,6 +454,21 @@ mod tests {
         let mut c = with_market(|_| {});
         c.arrivals_until = SimTime::MAX;
         assert_eq!(refused(&c).0, Some(ConfigItem::Duration));
+    }
+
+    #[test]
+    fn long_lived_events_count_against_the_path_size() {
+        // A settlement every 10 s whose excess lasts 30 × 100 days: ~8,640 events each over
+        // the whole day would be 75 M values per series.
+        let mut c = with_market(|m| {
+            let f = m.funding.as_mut().unwrap();
+            f.period = m.step;
+            f.profile.half_life = SimDuration::from_secs(100 * 86_400);
+        });
+        c.arrivals_until = SimTime::ZERO + SimDuration::from_secs(86_400);
+        let (item, field, text) = refused(&c);
+        assert_eq!((item, field), (Some(ConfigItem::Market), Some("step")));
+        assert!(text.contains("of calendar events"), "{text}");
     }
 
     #[test]

@@ -303,7 +303,7 @@ impl CascadeStage {
 pub struct StageLag {
     /// Mean delay (zero: none).
     pub mean: SimDuration,
-    /// Erlang order (≥ 1): higher is a sharper delay.
+    /// Erlang order (1 to 16): higher is a sharper delay.
     pub order: u32,
 }
 
@@ -368,7 +368,7 @@ pub struct MarketExposure {
     /// Elasticity e of activity to volatility: the multiplier is `exp(e·x)`, normalised so its
     /// stationary mean is 1. Default 1 (chosen).
     pub vol_elasticity: f64,
-    /// Scales every calendar excess: the event's multiplier is `1 + s·excess`. Default 1.
+    /// Scales every calendar excess: the event's multiplier is `max(0, 1 + s·excess)`. Default 1.
     pub event_sensitivity: f64,
 }
 
