@@ -77,6 +77,16 @@ impl MarketFeedSeries {
         self.interval
     }
 
+    /// Exchanges metered (ids `0..exchanges()`).
+    pub fn exchanges(&self) -> usize {
+        self.exchanges
+    }
+
+    /// Event types metered (ids `0..event_types()`: every type a source emits).
+    pub fn event_types(&self) -> usize {
+        self.event_types
+    }
+
     /// Intervals with a row so far (the last may still be open).
     pub fn intervals(&self) -> usize {
         (self.updates.len() / self.exchanges.max(1))
