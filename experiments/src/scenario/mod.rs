@@ -118,12 +118,17 @@ impl Scenario {
 
     /// The cluster configuration for a run of `duration` (the scenario's own when `None`). A
     /// run shortened below the scenario's duration leaves out the faults that would start at or
-    /// after its end (they would strike only the drain).
+    /// after its end (they would strike only the drain), and the market's calendar events
+    /// from its end on (they would fall after the path).
     pub fn config(&self, duration: Option<SimDuration>) -> ClusterConfig {
         let mut c = self.config.clone();
         let d = duration.unwrap_or(self.duration);
         c.arrivals_until = SimTime::ZERO + d;
         c.faults.retain(|f| f.at < c.arrivals_until);
+        let end = c.arrivals_until;
+        if let Some(m) = &mut c.market {
+            m.calendar.retain(|e| e.at < end);
+        }
         c
     }
 

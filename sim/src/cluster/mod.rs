@@ -16,9 +16,10 @@
 //! ## Layout
 //!
 //! ```text
-//!  spec/      declared items and their own checks: topology, function, workload, faults,
+//!  spec/      declared items and their own checks: topology, function, workload, market, faults,
 //!             settings (selection, monitor, changes), error (ClusterError, ConfigItem)
 //!  arrivals/  the seeded arrival processes: regime path, Poisson sources, Hawkes groups
+//!  market/    the latent market path (log-vol, calendar, cycle, cascade, venue lags), drawn once
 //!  state/     plain mutable state: invocations, shards, the books (where an invocation ends)
 //!  metrics/   histogram, shard series, function metrics, run records
 //!  view.rs    ClusterView, the read-only view routing and planning decide on
@@ -115,6 +116,7 @@ mod arrivals;
 mod config;
 mod event;
 mod ids;
+mod market;
 mod metrics;
 mod observe;
 pub mod preset;
@@ -136,15 +138,17 @@ pub mod policies {
 
 pub use arrivals::regime::RegimePath;
 pub use config::{
-    ClusterConfig, MAX_EXPECTED_ARRIVALS, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS, MAX_RATE_PER_SEC,
-    MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
+    ClusterConfig, MAX_EXPECTED_ARRIVALS, MAX_MARKET_VALUES, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS,
+    MAX_RATE_PER_SEC, MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
 };
 pub use event::{DomainEvent, RiskLevel, Urgency};
 pub use ids::{
     EventTypeId, ExchangeId, FunctionId, Interner, InvocationId, ProtocolId, RegionId, ShardId,
 };
+pub use market::{MarketPath, PublicEvent};
 pub use metrics::function::{FunctionEnds, FunctionMetrics};
 pub use metrics::histogram::{BUCKETS, Histogram, RELATIVE_ERROR, SparseEntry};
+pub use metrics::market_feed::MarketFeedSeries;
 pub use metrics::records::{
     ChangeRecord, DropReason, FailReason, FaultRecord, MigrationKind, MigrationRecord,
     Redistribution,
@@ -161,6 +165,10 @@ pub use spec::function::{
     CpuClass, Emission, Function, FunctionSpec, FunctionSpecError, Priority, Resources,
     ServiceSampler, ServiceTime, ServiceTimeError, ShardBy, ShardGrouping, Version,
     same_shard_group,
+};
+pub use spec::market::{
+    Cascade, CascadeStage, Cycle, DEFAULT_HOURLY, EventKind, EventProfile, Funding, ImpactClass,
+    ImpactScale, LatentVol, LeadShape, MarketConfig, MarketExposure, ScheduledEvent, StageLag,
 };
 pub use spec::settings::{Change, MonitorConfig, ScheduledChange, SelectionWeights};
 pub use spec::topology::{

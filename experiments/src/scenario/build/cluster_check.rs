@@ -89,6 +89,9 @@ fn file_field(
             };
             join(format!("workload.hawkes.{}", config.hawkes[i].name), key)
         }
+        ConfigItem::Market => join("market".to_owned(), field),
+        ConfigItem::CalendarEvent(i) => join(format!("market.calendar[{i}]"), field),
+        ConfigItem::Venue(i) => join(format!("market.venues[{i}]"), field),
         ConfigItem::Fault(i) => join(format!("faults[{i}]"), field),
         ConfigItem::Duration => "scenario.duration".to_owned(),
         ConfigItem::Breaker => join("breaker".to_owned(), field),

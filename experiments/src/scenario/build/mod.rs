@@ -7,12 +7,14 @@
 //! topology    [network], [[exchanges]], [[shards]], [[faults]]
 //! functions   [[functions]]
 //! workload    [[workload.sources]], [[workload.hawkes]], [workload.regime]
+//! market      [market] (and each source's `market` exposure, converted with its source)
 //! ```
 //!
 //! The smaller tables (`[breaker]`, `[selection]`, `[monitor]`) are converted here.
 
 mod cluster_check;
 mod functions;
+mod market;
 mod topology;
 mod workload;
 
@@ -69,6 +71,9 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
     config.metrics_interval = metrics_interval;
     config.arrivals_until = SimTime::ZERO + meta.duration.0;
     config.regime = regime(raw.workload.regime.as_ref());
+    if let Some(m) = &raw.market {
+        config.market = Some(market::market(&names, m)?);
+    }
     if let Some(b) = &raw.breaker {
         config.breaker = breaker(b);
     }

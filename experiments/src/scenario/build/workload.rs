@@ -70,6 +70,7 @@ fn source(names: &mut Resolver<'_>, s: &SourceDef) -> Result<PoissonSource, Scen
             regime_sensitive: s.regime_sensitive,
             starts_at: SimTime::ZERO + s.starts_at.map_or(SimDuration::ZERO, |d| d.0),
             ramp: s.ramp.map_or(SimDuration::ZERO, |d| d.0),
+            market: s.market.as_ref().map(super::market::exposure),
         },
     })
 }

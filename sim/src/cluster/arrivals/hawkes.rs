@@ -3,8 +3,7 @@
 use rand::RngExt;
 
 use crate::cluster::arrivals::poisson::draw_event;
-use crate::cluster::arrivals::regime::RegimePath;
-use crate::cluster::arrivals::{candidate, shape_at};
+use crate::cluster::arrivals::{Drivers, candidate, shape_at};
 use crate::cluster::event::DomainEvent;
 use crate::cluster::spec::workload::{HawkesGroup, PoissonSource};
 use crate::rng::SimRng;
@@ -64,7 +63,7 @@ impl HawkesState {
         &mut self,
         now: SimTime,
         until: SimTime,
-        regime: &RegimePath,
+        drivers: Drivers<'_>,
     ) -> Option<(SimTime, usize)> {
         let mut t = now;
         loop {
@@ -75,8 +74,8 @@ impl HawkesState {
             // Baselines are bounded per segment; excitation only decays until the next event.
             let mut end = SimTime::MAX;
             let mut bound = 0.0;
-            for (_, spec) in &self.members {
-                let (_, b, e) = shape_at(&spec.shape, regime, t);
+            for (index, spec) in &self.members {
+                let (_, b, e) = shape_at(&spec.shape, drivers, *index, t);
                 bound += b * spec.rate_per_sec;
                 end = end.min(e);
             }
@@ -92,9 +91,9 @@ impl HawkesState {
             let u: f64 = self.rng.random();
             let mut target = u * bound;
             for i in 0..self.members.len() {
-                let spec = &self.members[i].1;
-                let lambda =
-                    shape_at(&spec.shape, regime, t).0 * spec.rate_per_sec + self.excitation[i];
+                let (index, spec) = &self.members[i];
+                let lambda = shape_at(&spec.shape, drivers, *index, t).0 * spec.rate_per_sec
+                    + self.excitation[i];
                 if target < lambda {
                     if t >= until {
                         return None;

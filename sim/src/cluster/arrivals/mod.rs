@@ -2,13 +2,14 @@
 //!
 //! **Exact simulation.** Intensities change piecewise: at profile knots (every hour), day
 //! boundaries, regime switches, every minute of a shaped volatile episode, the start, the end of
-//! the ramp, the stop. Within a segment the
+//! the ramp, the stop, and every market grid step for a market-exposed source. Within a segment the
 //! intensity is bounded by a constant, so arrivals are drawn by thinning against that bound; when a
 //! candidate falls past the segment's end the draw restarts at the boundary, which is exact because
 //! the exponential is memoryless.
 //!
 //! **Common random numbers.** Each source (and each Hawkes group) draws from its own stream,
-//! `arrivals/<name>`; the regime path is drawn once from `regime`. Nothing downstream — routing,
+//! `arrivals/<name>`; the regime path is drawn once from `regime`, the market path once from
+//! `market/*` (see `cluster/market/`). Nothing downstream — routing,
 //! planning — changes a single draw.
 
 pub mod hawkes;
@@ -19,6 +20,7 @@ use rand::RngExt;
 use rand_distr::Exp1;
 
 use crate::cluster::arrivals::regime::RegimePath;
+use crate::cluster::market::MarketPath;
 use crate::cluster::spec::workload::RateShape;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -26,8 +28,33 @@ use crate::time::{SimDuration, SimTime};
 const HOUR_NS: u64 = 3_600_000_000_000;
 const DAY_NS: u64 = 24 * HOUR_NS;
 
-/// Intensity of a source (before the base rate) at `t`, and a bound valid on `[t, segment_end)`.
-pub(crate) fn shape_at(shape: &RateShape, regime: &RegimePath, t: SimTime) -> (f64, f64, SimTime) {
+/// What drives the sources besides their own shape: the regime path and the market path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Drivers<'a> {
+    pub regime: &'a RegimePath,
+    pub market: Option<&'a MarketPath>,
+}
+
+impl<'a> Drivers<'a> {
+    /// The regime alone (no market).
+    #[cfg(test)]
+    pub(crate) fn regime(regime: &'a RegimePath) -> Self {
+        Drivers {
+            regime,
+            market: None,
+        }
+    }
+}
+
+/// Intensity of source `source` (before the base rate) at `t`, and a bound valid on
+/// `[t, segment_end)`. A market-exposed source's market multiplier is constant on each grid step,
+/// so it multiplies value and bound alike and the segment ends at the next grid point.
+pub(crate) fn shape_at(
+    shape: &RateShape,
+    drivers: Drivers<'_>,
+    source: u32,
+    t: SimTime,
+) -> (f64, f64, SimTime) {
     if t < shape.starts_at {
         return (0.0, 0.0, shape.starts_at);
     }
@@ -48,9 +75,17 @@ pub(crate) fn shape_at(shape: &RateShape, regime: &RegimePath, t: SimTime) -> (f
         bound *= w;
     }
     if shape.regime_sensitive {
-        let (m, m_bound, next) = regime.at(t);
+        let (m, m_bound, next) = drivers.regime.at(t);
         value *= m;
         bound *= m_bound;
+        end = end.min(next);
+    }
+    if shape.market.is_some()
+        && let Some(market) = drivers.market
+        && let Some((m, next)) = market.source_at(source, t)
+    {
+        value *= m;
+        bound *= m;
         end = end.min(next);
     }
     let ramp_end = shape.starts_at + shape.ramp;
@@ -99,7 +134,7 @@ mod tests {
         let mut s = SourceState::new(src.clone(), 0, RngStreams::new(seed).stream("t"));
         let mut out = Vec::new();
         let mut t = SimTime::ZERO;
-        while let Some(next) = s.next_arrival(t, until, regime) {
+        while let Some(next) = s.next_arrival(t, until, Drivers::regime(regime)) {
             out.push(next);
             t = next;
         }
@@ -338,7 +373,9 @@ mod tests {
         for seed in 0..seeds {
             let mut h = HawkesState::new(&group, &sources, RngStreams::new(seed).stream("h"));
             let mut t = SimTime::ZERO;
-            while let Some((next, i)) = h.next_arrival(t, horizon, &RegimePath::calm()) {
+            while let Some((next, i)) =
+                h.next_arrival(t, horizon, Drivers::regime(&RegimePath::calm()))
+            {
                 counts[i] += 1.0;
                 t = next;
             }

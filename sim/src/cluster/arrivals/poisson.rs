@@ -3,8 +3,7 @@
 use rand::RngExt;
 use rand_distr::Exp1;
 
-use crate::cluster::arrivals::regime::RegimePath;
-use crate::cluster::arrivals::{candidate, shape_at};
+use crate::cluster::arrivals::{Drivers, candidate, shape_at};
 use crate::cluster::event::DomainEvent;
 use crate::cluster::spec::workload::PoissonSource;
 use crate::rng::SimRng;
@@ -39,7 +38,7 @@ fn libm_pow(x: f64, y: f64) -> f64 {
 pub(crate) struct SourceState {
     pub spec: PoissonSource,
     pub index: u32,
-    /// No profile, regime, start or ramp: a homogeneous process, sampled directly.
+    /// No profile, regime, market, start or ramp: a homogeneous process, sampled directly.
     flat: bool,
     rng: SimRng,
 }
@@ -53,7 +52,8 @@ impl SourceState {
             && sh.weekly.is_empty()
             && !sh.regime_sensitive
             && sh.starts_at == SimTime::ZERO
-            && sh.ramp == SimDuration::ZERO;
+            && sh.ramp == SimDuration::ZERO
+            && sh.market.is_none();
         SourceState {
             spec,
             index,
@@ -67,7 +67,7 @@ impl SourceState {
         &mut self,
         now: SimTime,
         until: SimTime,
-        regime: &RegimePath,
+        drivers: Drivers<'_>,
     ) -> Option<SimTime> {
         let rate = self.spec.rate_per_sec;
         if self.flat {
@@ -82,7 +82,7 @@ impl SourceState {
             if t >= until {
                 return None;
             }
-            let (_, bound, end) = shape_at(&self.spec.shape, regime, t);
+            let (_, bound, end) = shape_at(&self.spec.shape, drivers, self.index, t);
             let bound = bound * rate;
             match candidate(t, bound, end, &mut self.rng) {
                 Some(c) => t = c,
@@ -91,7 +91,7 @@ impl SourceState {
                     continue;
                 }
             }
-            let (value, _, _) = shape_at(&self.spec.shape, regime, t);
+            let (value, _, _) = shape_at(&self.spec.shape, drivers, self.index, t);
             // Where the intensity equals its bound (a flat segment) every candidate is accepted;
             // skip the acceptance draw. Either way the draws depend only on this source's stream.
             if value * rate >= bound {

@@ -31,6 +31,12 @@ pub const MAX_EXPECTED_ARRIVALS: f64 = 1e10;
 /// Most regime switches a run may expect: the regime path is drawn whole before the run starts.
 pub const MAX_REGIME_SWITCHES: u64 = 10_000_000;
 
+/// Most values the market path may hold and compute ((grid points + the calendar events' grid
+/// spans) × (exposed sources + the six reference series: log-vol and one per cascade stage),
+/// plus the feed's per-interval rows): the path is precomputed whole at build, 8 bytes a value,
+/// so this bounds it at 256 MiB and its build at a few seconds.
+pub const MAX_MARKET_VALUES: u64 = 32 << 20;
+
 /// Most performance-monitor checks a run may make (duration ÷ interval): each check looks at
 /// every placement of every function.
 pub const MAX_MONITOR_CHECKS: u64 = 10_000_000;
@@ -60,10 +66,15 @@ impl ClusterConfig {
             .at(ConfigItem::Shard(self.topology.shards.len() - 1), Some("count")));
         }
         for (i, s) in self.sources.iter().enumerate() {
-            let peak = peak_rate(s);
+            let peak = self.peak_rate(s);
             if peak > MAX_RATE_PER_SEC {
+                let market = if self.market.is_some() && s.shape.market.is_some() {
+                    " × the market's cap"
+                } else {
+                    ""
+                };
                 return Err(ClusterError::Invalid(format!(
-                    "source `{}`: peak rate {peak:.3e}/s (rate × largest daily × largest weekly multiplier) is above the limit of {MAX_RATE_PER_SEC:.0e}/s: arrivals are spaced in whole nanoseconds and a day at this rate would take days to simulate",
+                    "source `{}`: peak rate {peak:.3e}/s (rate × largest daily × largest weekly multiplier{market}) is above the limit of {MAX_RATE_PER_SEC:.0e}/s: arrivals are spaced in whole nanoseconds and a day at this rate would take days to simulate",
                     s.name
                 ))
                 .at(ConfigItem::Source(i), Some("rate_per_sec")));
@@ -74,6 +85,7 @@ impl ClusterConfig {
         }
         let span = self.arrivals_until.saturating_duration_since(SimTime::ZERO);
         self.validate_expected_arrivals(span)?;
+        self.validate_market_size()?;
         if let Some(r) = &self.regime {
             let shorter = r.calm_mean.min(r.volatile_mean).as_nanos().max(1);
             let switches = span.as_nanos() / shorter;
@@ -268,7 +280,7 @@ impl ClusterConfig {
                 } else {
                     1.0
                 };
-                peak_rate(s) * regime * span.as_secs_f64()
+                self.peak_rate(s) * regime * span.as_secs_f64()
             })
             .sum();
         if expected > MAX_EXPECTED_ARRIVALS {
@@ -374,14 +386,72 @@ fn service_mean(spec: &FunctionSpec) -> SimDuration {
     }
 }
 
-/// A source's highest intensity: its rate times its largest daily and weekly multipliers.
-fn peak_rate(s: &crate::cluster::spec::workload::PoissonSource) -> f64 {
-    let largest = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
-    let daily = largest(&s.shape.daily);
-    let weekly = largest(&s.shape.weekly);
-    s.rate_per_sec
-        * if daily.is_nan() { 1.0 } else { daily }
-        * if weekly.is_nan() { 1.0 } else { weekly }
+impl ClusterConfig {
+    /// A source's highest intensity: its rate times its largest daily and weekly multipliers,
+    /// times the market's cap (the largest market multiplier) if it is exposed.
+    fn peak_rate(&self, s: &crate::cluster::spec::workload::PoissonSource) -> f64 {
+        let largest = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
+        let daily = largest(&s.shape.daily);
+        let weekly = largest(&s.shape.weekly);
+        let market = match (&self.market, &s.shape.market) {
+            (Some(m), Some(_)) => m.cap,
+            _ => 1.0,
+        };
+        s.rate_per_sec
+            * if daily.is_nan() { 1.0 } else { daily }
+            * if weekly.is_nan() { 1.0 } else { weekly }
+            * market
+    }
+
+    /// The market path's size against [`MAX_MARKET_VALUES`], before it is allocated.
+    fn validate_market_size(&self) -> Result<(), ClusterError> {
+        let Some(m) = &self.market else {
+            return Ok(());
+        };
+        let points = crate::cluster::market::grid_points(m.step, self.arrivals_until);
+        let exposed = self
+            .sources
+            .iter()
+            .filter(|s| s.shape.market.is_some())
+            .count() as u64;
+        let intervals =
+            self.arrivals_until.as_nanos() / self.metrics_interval.as_nanos().max(1) + 1;
+        let feed = intervals
+            .saturating_mul(2 * self.topology.exchanges.len() as u64 + self.sources.len() as u64);
+        // Each calendar event keeps its excess from its lead to 30 half-lives after, and every
+        // series multiplies it in.
+        let span_points = |lead: SimDuration, half_life: SimDuration| {
+            let span = lead
+                .as_nanos()
+                .saturating_add(half_life.as_nanos().saturating_mul(30));
+            (span / m.step.as_nanos().max(1) + 1).min(points)
+        };
+        let mut calendar: u64 = m
+            .calendar
+            .iter()
+            .map(|e| span_points(e.profile.lead, e.profile.half_life))
+            .fold(0, u64::saturating_add);
+        if let Some(f) = &m.funding {
+            let settlements = self.arrivals_until.as_nanos() / f.period.as_nanos().max(1) + 1;
+            calendar = calendar.saturating_add(
+                settlements.saturating_mul(span_points(f.profile.lead, f.profile.half_life)),
+            );
+        }
+        let values = points
+            .saturating_add(calendar)
+            .saturating_mul(exposed + 6)
+            .saturating_add(feed);
+        if values > MAX_MARKET_VALUES {
+            return Err(ClusterError::Invalid(format!(
+                "market: a step of {} over a {:.1} h run is ({points} grid points + {calendar} of calendar events) × {} series (+ {feed} feed values) = {values} values; at most {MAX_MARKET_VALUES} are allowed (the path is precomputed whole at build): use a longer step, a shorter run, fewer or shorter events",
+                m.step,
+                hours(self.arrivals_until.saturating_duration_since(SimTime::ZERO)),
+                exposed + 6
+            ))
+            .at(ConfigItem::Market, Some("step")));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -10,17 +10,19 @@ use crate::cluster::ids::ShardId;
 use crate::cluster::routing::RoutingPolicy;
 use crate::cluster::spec::faults::{BreakerConfig, Fault};
 use crate::cluster::spec::function::FunctionSpec;
+use crate::cluster::spec::market::MarketConfig;
 use crate::cluster::spec::settings::{MonitorConfig, ScheduledChange, SelectionWeights};
 use crate::cluster::spec::topology::Topology;
 use crate::cluster::spec::workload::{HawkesGroup, PoissonSource, RegimeConfig};
 use crate::time::{SimDuration, SimTime};
 
 mod limits;
+mod market;
 pub(crate) mod validate;
 
 pub use limits::{
-    MAX_EXPECTED_ARRIVALS, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS, MAX_RATE_PER_SEC,
-    MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
+    MAX_EXPECTED_ARRIVALS, MAX_MARKET_VALUES, MAX_METRICS_BYTES, MAX_MONITOR_CHECKS,
+    MAX_RATE_PER_SEC, MAX_REGIME_SWITCHES, MAX_SHARDS, MAX_USER_TIME,
 };
 
 /// Everything a cluster run needs besides the seed and the routing policy.
@@ -34,8 +36,11 @@ pub struct ClusterConfig {
     pub sources: Vec<PoissonSource>,
     /// Hawkes groups over some of the sources (a member is driven by its group, not alone).
     pub hawkes: Vec<HawkesGroup>,
-    /// The calm ↔ volatile regime, if any.
+    /// The calm ↔ volatile regime, if any (the precursor-free control).
     pub regime: Option<RegimeConfig>,
+    /// The market world driving market-exposed sources, if any (absent: no source is exposed,
+    /// and every output is what it was before the market existed).
+    pub market: Option<MarketConfig>,
     /// Scheduled faults.
     pub faults: Vec<Fault>,
     /// Metrics interval (1 simulated minute by default).
@@ -65,6 +70,7 @@ impl ClusterConfig {
             sources: Vec::new(),
             hawkes: Vec::new(),
             regime: None,
+            market: None,
             faults: Vec::new(),
             metrics_interval: SimDuration::from_mins(1),
             arrivals_until: SimTime::MAX,

@@ -1,8 +1,8 @@
 //! Every check a configuration must pass before a run, in one place: [`ClusterConfig::validate`].
 //!
 //! The checks run in the order `Cluster::simulation` always made them (topology, selection
-//! weights, monitor, metrics interval, functions, sources, faults, regime, Hawkes groups, routing
-//! overrides, changes), so the first error reported for a bad configuration stays the same. Each
+//! weights, monitor, metrics interval, functions, sources, faults, regime, market (`market.rs`),
+//! Hawkes groups, routing overrides, changes), so the first error reported for a bad configuration stays the same. Each
 //! error names the declared item it is about ([`ClusterError::item`]) and, where one field is at
 //! fault, that field ([`ClusterError::field`]).
 
@@ -53,6 +53,7 @@ impl ClusterConfig {
         if let Some(r) = &self.regime {
             validate_regime(r)?;
         }
+        self.validate_market()?;
         self.validate_hawkes()?;
         self.validate_overrides()?;
         for (i, change) in self.changes.iter().enumerate() {

@@ -12,5 +12,6 @@
 
 pub mod function;
 pub mod histogram;
+pub mod market_feed;
 pub mod records;
 pub mod shard;

@@ -63,6 +63,12 @@ pub enum ConfigItem {
     Source(usize),
     /// The regime.
     Regime,
+    /// The market world (its settings other than the calendar and the venues).
+    Market,
+    /// `market.calendar[i]`.
+    CalendarEvent(usize),
+    /// `market.venues[i]`.
+    Venue(usize),
     /// `hawkes[i]`.
     Hawkes(usize),
     /// `faults[i]`.

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod faults;
 pub mod function;
+pub mod market;
 pub mod settings;
 pub mod topology;
 pub mod workload;

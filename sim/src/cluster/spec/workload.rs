@@ -1,7 +1,8 @@
 //! Declared workload: sources, their rate shapes, the regime, Hawkes groups, trade sizes.
 //!
 //! * [`PoissonSource`] — a Poisson process whose intensity is `rate × daily(t) × weekly(t) ×
-//!   regime(t) × ramp(t)`: a daily/weekly profile ([`RateShape`]), the calm ↔ volatile regime
+//!   regime(t) × market(t) × ramp(t)` (market: the source's channel of the market path, see
+//!   `spec/market.rs`): a daily/weekly profile ([`RateShape`]), the calm ↔ volatile regime
 //!   ([`RegimeConfig`]) for sources that react to it, and a start time with a linear ramp (a
 //!   protocol launch).
 //! * [`HawkesGroup`] — a multivariate self-exciting (Hawkes) process over several sources (e.g. one
@@ -16,6 +17,7 @@
 
 use crate::cluster::event::{RiskLevel, Urgency};
 use crate::cluster::ids::{EventTypeId, ExchangeId, ProtocolId};
+use crate::cluster::spec::market::MarketExposure;
 use crate::time::{SimDuration, SimTime};
 
 /// Trade sizes: Pareto (heavy-tailed) with a minimum and a shape; shape ≤ 2 has infinite variance.
@@ -41,6 +43,9 @@ pub struct RateShape {
     pub starts_at: SimTime,
     /// After `starts_at` the intensity ramps linearly from 0 to full over this span.
     pub ramp: SimDuration,
+    /// How the source follows the market world, if it does (needs a
+    /// [`MarketConfig`](crate::cluster::MarketConfig) on the configuration).
+    pub market: Option<MarketExposure>,
 }
 
 impl Default for RateShape {
@@ -51,6 +56,7 @@ impl Default for RateShape {
             regime_sensitive: false,
             starts_at: SimTime::ZERO,
             ramp: SimDuration::ZERO,
+            market: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::cluster::arrivals::Drivers;
 use crate::cluster::arrivals::hawkes::HawkesState;
 use crate::cluster::arrivals::poisson::SourceState;
 use crate::cluster::arrivals::regime::RegimePath;
@@ -14,6 +15,7 @@ use crate::cluster::spec::settings::ScheduledChange;
 use crate::cluster::spec::workload::{HawkesGroup, PoissonSource, RegimeConfig};
 use crate::cluster::state::books::Books;
 use crate::cluster::state::shard::{ShardLive, ShardState};
+use crate::cluster::world::market::MarketWorld;
 use crate::cluster::world::{Cluster, ClusterEvent, Streams};
 use crate::engine::{Scheduler, Simulation};
 use crate::rng::RngStreams;
@@ -36,6 +38,7 @@ impl Cluster {
             sources,
             hawkes,
             regime,
+            market,
             faults,
             metrics_interval,
             arrivals_until,
@@ -68,6 +71,7 @@ impl Cluster {
             hawkes: Vec::new(),
             hawkes_next: Vec::new(),
             regime: RegimePath::calm(),
+            market: None,
             pending_overrides: Vec::new(),
             faults: Vec::new(),
             fault_keys: Vec::new(),
@@ -101,6 +105,17 @@ impl Cluster {
         };
         for (spec, placement) in functions {
             cluster.register_function(spec, placement)?;
+        }
+        if let Some(m) = &market {
+            // Drawn before the sources move into their samplers; from its own streams only.
+            cluster.market = Some(Box::new(MarketWorld::new(
+                m,
+                &sources,
+                cluster.topology.exchanges.len(),
+                metrics_interval,
+                arrivals_until,
+                &cluster.rng_streams,
+            )));
         }
         cluster.add_sources(sources);
         if let Some(r) = &regime {
@@ -161,17 +176,21 @@ impl Cluster {
         changes: Vec<ScheduledChange>,
     ) {
         let until = self.arrivals_until;
+        let drivers = Drivers {
+            regime: &self.regime,
+            market: self.market.as_deref().map(MarketWorld::path),
+        };
         for (i, grouped) in in_group.iter().enumerate() {
             if *grouped {
                 continue;
             }
-            if let Some(first) = self.sources[i].next_arrival(SimTime::ZERO, until, &self.regime) {
+            if let Some(first) = self.sources[i].next_arrival(SimTime::ZERO, until, drivers) {
                 sched.schedule_at(first, ClusterEvent::Arrival { source: i as u32 });
             }
         }
         for g in 0..self.hawkes.len() {
             if let Some((first, member)) =
-                self.hawkes[g].next_arrival(SimTime::ZERO, until, &self.regime)
+                self.hawkes[g].next_arrival(SimTime::ZERO, until, drivers)
             {
                 self.hawkes_next.push(member);
                 sched.schedule_at(first, ClusterEvent::HawkesArrival { group: g as u32 });

@@ -2,6 +2,8 @@
 
 use rand::RngExt;
 
+use crate::cluster::arrivals::Drivers;
+
 use crate::cluster::event::DomainEvent;
 use crate::cluster::ids::{EventTypeId, ExchangeId, FunctionId, InvocationId, RegionId, ShardId};
 use crate::cluster::metrics::records::{DropReason, FailReason};
@@ -11,6 +13,7 @@ use crate::cluster::routing::balancers::LeastLoaded;
 use crate::cluster::state::books::End;
 use crate::cluster::state::invocation::{InvState, Invocation};
 use crate::cluster::view::ClusterView;
+use crate::cluster::world::market::MarketWorld;
 use crate::cluster::world::{Cluster, ClusterEvent};
 use crate::engine::Scheduler;
 use crate::time::{SimDuration, SimTime};
@@ -18,11 +21,16 @@ use crate::time::{SimDuration, SimTime};
 impl Cluster {
     pub(super) fn on_arrival(&mut self, source: u32, sched: &mut Scheduler<ClusterEvent>) {
         let now = sched.now();
+        let drivers = Drivers {
+            regime: &self.regime,
+            market: self.market.as_deref().map(MarketWorld::path),
+        };
         let src = &mut self.sources[source as usize];
-        if let Some(next) = src.next_arrival(now, self.arrivals_until, &self.regime) {
+        if let Some(next) = src.next_arrival(now, self.arrivals_until, drivers) {
             sched.schedule_at(next, ClusterEvent::Arrival { source });
         }
         let event = src.next_event();
+        self.observe_market(&event, now);
         self.dispatch(event, now, sched);
     }
 
@@ -31,13 +39,18 @@ impl Cluster {
         let g = group as usize;
         let member = self.hawkes_next[g];
         let event = self.hawkes[g].event(member);
-        match self.hawkes[g].next_arrival(now, self.arrivals_until, &self.regime) {
+        let drivers = Drivers {
+            regime: &self.regime,
+            market: self.market.as_deref().map(MarketWorld::path),
+        };
+        match self.hawkes[g].next_arrival(now, self.arrivals_until, drivers) {
             Some((next, m)) => {
                 self.hawkes_next[g] = m;
                 sched.schedule_at(next, ClusterEvent::HawkesArrival { group });
             }
             None => self.hawkes_next[g] = usize::MAX,
         }
+        self.observe_market(&event, now);
         self.dispatch(event, now, sched);
     }
 

@@ -14,7 +14,8 @@
 //!
 //! The one `impl Cluster` is split by pipeline stage, one file each: `build` (assembling a
 //! checked configuration), `dispatch` (arrivals, function choice, routing and failover,
-//! re-routing), `execute` (delivery, start, queue, finish), `meter` (metric meters, what
+//! re-routing), `execute` (delivery, start, queue, finish), `market` (the market path, returns
+//! and the market feed), `meter` (metric meters, what
 //! routing reads, circuit breakers), `faults`, `migration` (moves, expansions, shrinks),
 //! `control` (changes during the run, the performance monitor) and `queries` (what the cluster
 //! reports, the planner's questions).
@@ -46,6 +47,7 @@ mod describe;
 mod dispatch;
 mod execute;
 mod faults;
+mod market;
 mod meter;
 mod migration;
 mod queries;
@@ -128,6 +130,8 @@ pub struct Cluster {
     /// The member each group's scheduled arrival belongs to.
     hawkes_next: Vec<usize>,
     regime: RegimePath,
+    /// The market world, when the configuration has one.
+    market: Option<Box<market::MarketWorld>>,
     pending_overrides: Vec<(String, Arc<dyn RoutingPolicy>)>,
     faults: Vec<Fault>,
     fault_keys: Vec<(EventKey, Option<EventKey>)>,
