@@ -73,6 +73,27 @@ pub enum Command {
     /// Measure throughput against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print a scenario's stylised market facts (autocorrelation, intraday profile, weekend
+    /// ratio, activity around scheduled events, bursts, cascade lags) over seeds, next to the
+    /// published values, their sources and a stated tolerance.
+    Facts(FactsArgs),
+}
+
+/// `shardsim facts`.
+#[derive(Debug, clap::Args)]
+pub struct FactsArgs {
+    /// A built-in scenario name or a file (it needs a [market] section: the facts are read
+    /// from its feed).
+    pub scenario: String,
+    /// Seeds: one (3), a range (1..30) or a list (1,4,9 or 1..3,10).
+    #[arg(long, default_value = "1..5", value_parser = parse_seeds)]
+    pub seeds: Seeds,
+    /// Simulated duration (default: the scenario's).
+    #[arg(long, value_parser = crate::io::units::parse_positive_duration)]
+    pub duration: Option<shardsim_sim::SimDuration>,
+    /// Also write facts.csv and facts.json here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Seeds from the command line, in the order given.

@@ -10,6 +10,7 @@ pub mod compare;
 pub mod dataset;
 pub mod default;
 pub mod evaluate;
+pub mod facts;
 pub mod interrupt;
 pub mod plot;
 pub mod run;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Evaluate(args)) => evaluate::command(&args),
         Some(Command::Compare(args)) => compare::command(&args).map(|_| ()),
         Some(Command::Plot { dir }) => plot::command(&dir),
+        Some(Command::Facts(args)) => facts::command(&args),
         Some(Command::Bench(BenchCommand::Phold(args))) => bench::phold(&args),
         Some(Command::Bench(BenchCommand::Cluster(args))) => bench::cluster(&args),
         Some(Command::Bench(BenchCommand::Plan(args))) => bench::plan(&args),

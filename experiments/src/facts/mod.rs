@@ -25,6 +25,7 @@ pub mod acf;
 pub mod bursts;
 pub mod cascade;
 pub mod events;
+pub mod from_run;
 pub mod published;
 pub mod seasonality;
 pub mod series;

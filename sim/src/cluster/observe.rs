@@ -3,9 +3,11 @@
 //! An [`Observation`] wraps the cluster privately and answers only what an operator of the real
 //! system could know at `now`: the declared configuration (topology, functions, placements,
 //! migration costs), the metrics recorded so far, the live state of each shard (as routing sees
-//! it, [`ClusterView`]), the migrations and faults that have happened, and where each function's
-//! events have come from so far. It never hands out the [`Cluster`]: the world's hidden side —
-//! the market regime, the sources and their rates, future arrivals — is not reachable through
+//! it, [`ClusterView`]), the migrations and faults that have happened, where each function's
+//! events have come from so far, the market feed (price updates and their returns, arrival
+//! rates) and the public calendar of scheduled events. It never hands out the [`Cluster`]: the world's hidden side —
+//! the market regime, the latent volatility, the realised impact of scheduled events, the
+//! sources and their rates, future arrivals — is not reachable through
 //! it, so a forecaster or policy written against it cannot peek. The oracle, which does see the
 //! future, gets its forecasts from a look-ahead fork made by the driver, not from here.
 //!
@@ -13,7 +15,9 @@
 //! the same forecasts and plans.
 
 use crate::cluster::ids::{FunctionId, RegionId, ShardId};
+use crate::cluster::market::PublicEvent;
 use crate::cluster::metrics::function::FunctionMetrics;
+use crate::cluster::metrics::market_feed::MarketFeedSeries;
 use crate::cluster::metrics::records::{FaultRecord, MigrationRecord};
 use crate::cluster::metrics::shard::ShardSeries;
 use crate::cluster::spec::function::Function;
@@ -96,6 +100,21 @@ impl<'a> Observation<'a> {
     /// How long moving `f`'s state from `from` to `to` takes (declared state size, link, warm-up).
     pub fn transfer_duration(&self, f: FunctionId, from: ShardId, to: ShardId) -> SimDuration {
         self.cluster.transfer_duration(f, from, to)
+    }
+    /// The market feed so far: per interval and exchange the price updates and their squared
+    /// returns (realised variance), per interval and event type the arrivals. Only intervals
+    /// complete at `now` ([`MarketFeedSeries::complete_before`]) are final. `None` without a
+    /// market.
+    pub fn market_feed(&self) -> Option<&'a MarketFeedSeries> {
+        self.cluster.market_feed()
+    }
+    /// The public calendar: every scheduled event (funding settlements included) with its time,
+    /// kind and impact class — known in advance, as real calendars are; never its realised
+    /// impact. Empty without a market.
+    pub fn public_calendar(&self) -> &'a [PublicEvent] {
+        self.cluster
+            .market_path()
+            .map_or(&[], |p| p.public_calendar())
     }
     /// The shard an expansion of `f` onto `to` would copy its state from.
     pub fn expansion_source(&self, f: FunctionId, to: ShardId) -> Option<ShardId> {

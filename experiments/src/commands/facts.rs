@@ -1,0 +1,58 @@
+//! `shardsim facts`: a scenario's stylised market facts over seeds, next to the published ones.
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use crate::cli::{FactsArgs, describe_seeds};
+use crate::facts::{self, FactParams, published_facts};
+use crate::io::{atomic::write_json, csv::write_csv};
+use crate::run::{RunSpec, simulate};
+use crate::scenario::Scenario;
+
+/// Runs the scenario on every seed (no migration policy: the facts are the workload's), bins
+/// each run's market feed, measures, and prints the table; with `--out`, also its CSV and JSON.
+pub fn command(args: &FactsArgs) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario)?;
+    if scenario.config(None).market.is_none() {
+        bail!(
+            "scenario `{}` has no [market] section: the facts are read from the market feed \
+             (add one; `shardsim scenarios` lists the built-ins, all of which have one)",
+            scenario.name
+        );
+    }
+    let params = FactParams::default();
+    let seeds = &args.seeds.0;
+    eprintln!(
+        "facts of {} on seeds {} …",
+        scenario.name,
+        describe_seeds(seeds)
+    );
+    let per_seed = seeds
+        .par_iter()
+        .map(|&seed| -> Result<Vec<facts::MeasuredFact>> {
+            let spec = RunSpec {
+                seed,
+                duration: args.duration.unwrap_or(scenario.duration),
+                ..RunSpec::new(scenario.clone())
+            };
+            let done = simulate(&spec, |_| {})?;
+            let series = facts::from_run::activity(
+                &spec.scenario.config(Some(spec.duration)),
+                done.sim.model(),
+                done.intervals,
+            )
+            .map_err(|e| anyhow::anyhow!("seed {seed}: {e}"))?;
+            Ok(facts::measure(&series, &params))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let table = facts::compare(&published_facts(), &per_seed);
+    print!("{}", table.render());
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let rows = table.csv_rows();
+        write_csv(&dir.join("facts.csv"), &rows)?;
+        write_json(&dir.join("facts.json"), &rows)?;
+        eprintln!("wrote {}/facts.csv and facts.json", dir.display());
+    }
+    Ok(())
+}
