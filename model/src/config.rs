@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::FEATURES;
+use crate::features::{FEATURES, FeatureSet};
 
 /// Hyper-parameters as a user writes them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,7 +15,7 @@ pub struct TrainConfig {
     pub max_depth: u16,
     /// Minimum rows in a leaf (at least 1).
     pub min_samples_leaf: usize,
-    /// Features tried per split (1 to the feature count).
+    /// Features tried per split (1 to the feature count; at most the feature set's size is used).
     pub features_per_split: usize,
     /// Ridge penalty (> 0).
     pub ridge_alpha: f64,
@@ -27,6 +27,8 @@ pub struct TrainConfig {
     pub max_rows: usize,
     /// Seed of the forest's bootstrap and feature sampling.
     pub seed: u64,
+    /// The features the regressors read.
+    pub feature_set: FeatureSet,
 }
 
 impl Default for TrainConfig {
@@ -42,6 +44,7 @@ impl Default for TrainConfig {
             validation_share: 0.2,
             max_rows: 40_000,
             seed: 1,
+            feature_set: FeatureSet::All,
         }
     }
 }

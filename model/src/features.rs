@@ -65,6 +65,38 @@ pub fn surging(features: &[f64]) -> bool {
     features[column("surge_ratio_t")] >= SURGE_RATIO
 }
 
+/// Which features a forecaster reads: all of them, or only the shard's own load history — the
+/// reference that shows what the rest (cluster-wide state, peers, the clock, shard attributes)
+/// is worth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum FeatureSet {
+    /// Every column of [`FEATURES`].
+    #[default]
+    All,
+    /// The `load_*` columns only (lags, rolling means, maxima, spread, slope, EWMA).
+    LoadHistory,
+}
+
+impl FeatureSet {
+    /// The columns it reads, ascending.
+    pub fn columns(self) -> Vec<usize> {
+        (0..FEATURES.len())
+            .filter(|&c| match self {
+                FeatureSet::All => true,
+                FeatureSet::LoadHistory => FEATURES[c].starts_with("load_"),
+            })
+            .collect()
+    }
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureSet::All => "all",
+            FeatureSet::LoadHistory => "load-history",
+        }
+    }
+}
+
 /// Column of a named feature.
 pub fn column(name: &str) -> usize {
     FEATURES

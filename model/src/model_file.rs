@@ -11,7 +11,8 @@ use crate::features::{FEATURES, SCHEMA_VERSION, column, surging};
 use crate::regressor::{ModelKind, Predict, Predictor};
 
 /// Bumped whenever the file layout changes.
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: the columns the regressors read (a feature subset).
+pub const FORMAT_VERSION: u32 = 5;
 const CHECKSUM_BYTES: usize = 8;
 const MAGIC: &[u8; 8] = b"SHSMODEL";
 
@@ -37,6 +38,9 @@ pub struct ForecastModel {
     pub(crate) format_version: u32,
     pub(crate) schema_version: u32,
     pub(crate) features: Vec<String>,
+    /// The columns of [`FEATURES`] its regressors read, ascending (all of them unless it was
+    /// trained on a [`FeatureSet`](crate::features::FeatureSet) subset).
+    pub(crate) columns: Vec<u16>,
     /// Forecast horizon, in metrics intervals.
     pub horizon_intervals: u32,
     /// Metrics interval the model was trained at, seconds.
@@ -99,7 +103,7 @@ impl ForecastModel {
     /// regressor's forecast shrunk toward the load at t by [`ForecastModel::shrinkage`], for the lowest
     /// absolute error. This is the forecast `evaluate` scores.
     pub fn predict(&self, rows: &[&[f64]]) -> Vec<f64> {
-        let raw = self.predictor.predict(rows);
+        let raw = self.regress(&self.predictor, rows);
         rows.iter()
             .zip(raw)
             .map(|(row, p)| shrink(row, p, self.shrinkage))
@@ -110,13 +114,24 @@ impl ForecastModel {
     /// for squared error), which is what weighing costs and benefits needs. The planner uses
     /// these; shrinking them toward the load at t made its plans worse (see ARCHITECTURE.md).
     pub fn predict_mean(&self, rows: &[&[f64]]) -> Vec<f64> {
-        self.predictor.predict(rows)
+        self.regress(&self.predictor, rows)
+    }
+
+    /// `predictor`'s forecasts of full feature rows, through the columns it was trained on.
+    fn regress(&self, predictor: &Predictor, rows: &[&[f64]]) -> Vec<f64> {
+        if self.columns.len() == FEATURES.len() {
+            return predictor.predict(rows);
+        }
+        let columns: Vec<usize> = self.columns.iter().map(|&c| usize::from(c)).collect();
+        let projected = crate::train::project(rows.iter().copied(), &columns);
+        let refs: Vec<&[f64]> = projected.iter().map(Vec::as_slice).collect();
+        predictor.predict(&refs)
     }
 
     /// Forecasts of the peak load over (t, t + horizon]; above [`ForecastModel::overload_threshold`],
     /// the shard is predicted to exceed the overload level within the horizon.
     pub fn predict_peak(&self, rows: &[&[f64]]) -> Vec<f64> {
-        self.peak_predictor.predict(rows)
+        self.regress(&self.peak_predictor, rows)
     }
 
     /// The file bytes: a magic header, then the postcard encoding (exact for every float).
@@ -169,7 +184,21 @@ impl ForecastModel {
                 expected: SCHEMA_VERSION,
             });
         }
-        postcard::from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))
+        let model: ForecastModel =
+            postcard::from_bytes(body).map_err(|e| ModelFileError::Corrupt(e.to_string()))?;
+        let ascending = model.columns.windows(2).all(|w| w[0] < w[1]);
+        if model.columns.is_empty()
+            || !ascending
+            || model
+                .columns
+                .iter()
+                .any(|&c| usize::from(c) >= FEATURES.len())
+        {
+            return Err(ModelFileError::Corrupt(
+                "the model's feature columns are not ascending columns of the schema".into(),
+            ));
+        }
+        Ok(model)
     }
 }
 
@@ -216,6 +245,36 @@ mod tests {
             .collect();
         let (p, q) = (a.predict(&x), loaded.predict(&x));
         assert!(p.iter().zip(&q).all(|(u, v)| u.to_bits() == v.to_bits()));
+    }
+
+    #[test]
+    fn a_load_history_model_reads_only_the_load_columns_and_round_trips() {
+        let rows = synthetic();
+        let model = fit_rows(
+            &rows,
+            TrainConfig {
+                max_rows: 3_000,
+                trees: 10,
+                feature_set: crate::features::FeatureSet::LoadHistory,
+                ..TrainConfig::default()
+            },
+        );
+        let loaded = ForecastModel::from_bytes(&model.to_bytes()).unwrap();
+        let cluster = crate::features::column("cluster_mean_load_t");
+        for r in rows.iter().take(100) {
+            let mut other = r.features.clone();
+            other[cluster] += 7.0; // not a load column: must not move the forecast
+            let (p, q) = (
+                loaded.predict_mean(&[&r.features]),
+                loaded.predict_mean(&[&other]),
+            );
+            assert_eq!(p[0].to_bits(), q[0].to_bits());
+            assert_eq!(
+                model.predict_peak(&[&r.features]),
+                loaded.predict_peak(&[&other])
+            );
+        }
+        assert_eq!(loaded.columns.len(), 13);
     }
 
     #[test]

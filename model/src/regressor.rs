@@ -91,7 +91,11 @@ impl Fit for ForestParams {
                 .with_max_depth(self.max_depth)
                 .with_min_samples_leaf(self.min_samples_leaf)
                 .with_min_samples_split(2 * self.min_samples_leaf)
-                .with_m(self.features_per_split)
+                // At most the columns there are (a feature subset has fewer).
+                .with_m(
+                    self.features_per_split
+                        .min(rows.first().map_or(1, |r| r.len())),
+                )
                 .with_seed(self.seed),
         )
         .map(Forest)

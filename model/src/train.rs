@@ -41,6 +41,15 @@ struct Head {
     validation_forecasts: Vec<f64>,
 }
 
+/// Each row's `columns`, in order: what a regressor of a feature subset reads.
+pub(crate) fn project<'a>(
+    rows: impl Iterator<Item = &'a [f64]>,
+    columns: &[usize],
+) -> Vec<Vec<f64>> {
+    rows.map(|r| columns.iter().map(|&c| r[c]).collect())
+        .collect()
+}
+
 /// Fits a forest and a ridge regression of `target` on `fit_rows` and keeps the one with the
 /// lower MAE on `valid_rows`.
 fn fit_head(
@@ -49,8 +58,13 @@ fn fit_head(
     target: fn(&Row) -> f64,
     cfg: &TrainConfig,
 ) -> Result<Head, TrainError> {
-    let fit_slices: Vec<&[f64]> = fit_rows.iter().map(|r| r.features.as_slice()).collect();
-    let valid_slices: Vec<&[f64]> = valid_rows.iter().map(|r| r.features.as_slice()).collect();
+    let columns = cfg.feature_set.columns();
+    let (fit_owned, valid_owned) = (
+        project(fit_rows.iter().map(|r| r.features.as_slice()), &columns),
+        project(valid_rows.iter().map(|r| r.features.as_slice()), &columns),
+    );
+    let fit_slices: Vec<&[f64]> = fit_owned.iter().map(Vec::as_slice).collect();
+    let valid_slices: Vec<&[f64]> = valid_owned.iter().map(Vec::as_slice).collect();
     let y: Vec<f64> = fit_rows.iter().map(|r| target(r)).collect();
     let yv: Vec<f64> = valid_rows.iter().map(|r| target(r)).collect();
     let forest = ForestParams::of(cfg)
@@ -156,6 +170,12 @@ pub fn train(
         format_version: FORMAT_VERSION,
         schema_version: SCHEMA_VERSION,
         features: FEATURES.iter().map(|s| (*s).to_owned()).collect(),
+        columns: cfg
+            .feature_set
+            .columns()
+            .into_iter()
+            .map(|c| c as u16)
+            .collect(),
         horizon_intervals,
         interval_secs,
         kind: load.kind,

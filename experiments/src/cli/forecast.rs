@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use shardsim_model::features::FeatureSet;
 use shardsim_model::forecaster::TrainConfig;
 use shardsim_sim::SimDuration;
 
@@ -62,6 +63,18 @@ pub struct TrainArgs {
     /// Seed of the forest.
     #[arg(long, default_value_t = 1)]
     pub model_seed: u64,
+    /// The features the model reads: `all`, or `load-history` (only the shard's own load: the
+    /// reference that shows what everything else is worth).
+    #[arg(long, default_value = "all", value_parser = parse_feature_set)]
+    pub features: FeatureSet,
+}
+
+/// `all` or `load-history`.
+fn parse_feature_set(text: &str) -> Result<FeatureSet, String> {
+    [FeatureSet::All, FeatureSet::LoadHistory]
+        .into_iter()
+        .find(|f| f.name() == text)
+        .ok_or_else(|| format!("`{text}`: use all or load-history"))
 }
 
 #[derive(Debug, Args)]

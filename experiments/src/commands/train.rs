@@ -23,6 +23,7 @@ pub fn command(args: &TrainArgs) -> Result<()> {
         max_depth: args.max_depth,
         max_rows: args.max_rows,
         seed: args.model_seed,
+        feature_set: args.features,
         ..TrainConfig::default()
     };
     let data = if let Some(data) = &args.data {
