@@ -58,3 +58,13 @@ def compare_dir() -> Path:
     fixture = ROOT / "experiments" / "tests" / "fixtures" / "surge.toml"
     shardsim("compare", str(fixture), "--seeds", "1..4", "--duration", "2h", "--out", str(d), "--no-plots")
     return d
+
+
+def market_dir() -> Path:
+    """A `shardsim run` of a market day (market.csv, calendar.csv, shard_metrics.csv): the
+    macro day, 24 hours, made now unless it exists."""
+    d = SMALL / "market"
+    if not (d / "market.csv").exists():
+        scenario = ROOT / "experiments" / "scenarios" / "macro_day.toml"
+        shardsim("run", str(scenario), "--out", str(d), "--quiet", "--no-plots")
+    return d

@@ -65,6 +65,12 @@ pub fn write_results(
     )?;
     put("migrations.csv", csv_bytes(&migrations(c), Empty::Header)?)?;
     put("faults.csv", csv_bytes(&faults(c), Empty::Header)?)?;
+    if c.market_path().is_some() {
+        let market = super::market_files::market_rows(c, done.intervals);
+        put("market.csv", csv_bytes(&market, Empty::Header)?)?;
+        let calendar = super::market_files::calendar_rows(c);
+        put("calendar.csv", csv_bytes(&calendar, Empty::Header)?)?;
+    }
     Ok(written)
 }
 

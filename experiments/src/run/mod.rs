@@ -87,6 +87,7 @@ pub fn simulate(spec: &RunSpec, mut progress: impl FnMut(u64)) -> Result<Finishe
 }
 
 mod files;
+mod market_files;
 
 pub use files::{
     FaultRow, FunctionMetricsRow, FunctionSummaryRow, MigrationRow, ShardMetricsRow,
