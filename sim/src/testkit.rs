@@ -18,9 +18,9 @@
 //! ```
 
 use crate::cluster::{
-    ClusterConfig, CpuClass, EventTypeId, ExchangeId, FunctionSpec, PoissonSource, Priority,
-    RateShape, RegionId, Resources, RiskLevel, ServiceTime, ShardBy, ShardSpec, ShardTags,
-    Topology, TradeSize, Urgency,
+    ClusterConfig, ConfigItem, CpuClass, EventTypeId, ExchangeId, FunctionSpec, PoissonSource,
+    Priority, RateShape, RegionId, Resources, RiskLevel, ServiceTime, ShardBy, ShardSpec,
+    ShardTags, Topology, TradeSize, Urgency,
 };
 use crate::time::{SimDuration, SimTime};
 
@@ -102,4 +102,15 @@ pub fn small_config() -> ClusterConfig {
     c.sources.push(source("s", 2, 150.0));
     c.arrivals_until = SimTime::ZERO + SimDuration::from_secs(60);
     c
+}
+
+/// Why `config` is refused: the item, the field and the message of its validation error.
+///
+/// # Panics
+/// If `config` is valid (a test expecting a refusal got none).
+pub fn refusal(config: &ClusterConfig) -> (Option<ConfigItem>, Option<&'static str>, String) {
+    let e = config
+        .validate()
+        .expect_err("the configuration should have been refused");
+    (e.item(), e.field(), e.to_string())
 }

@@ -460,10 +460,7 @@ mod tests {
     use crate::cluster::*;
     use crate::testkit;
 
-    fn refused(c: &ClusterConfig) -> (Option<ConfigItem>, Option<&'static str>, String) {
-        let e = c.validate().unwrap_err();
-        (e.item(), e.field(), e.to_string())
-    }
+    use crate::testkit::refusal as refused;
 
     fn crash(at_secs: u64, duration: SimDuration) -> Fault {
         Fault {

@@ -291,10 +291,7 @@ mod tests {
     use crate::testkit;
     use crate::time::{SimDuration, SimTime};
 
-    fn refused(c: &ClusterConfig) -> (Option<ConfigItem>, Option<&'static str>, String) {
-        let e = c.validate().unwrap_err();
-        (e.item(), e.field(), e.to_string())
-    }
+    use crate::testkit::refusal as refused;
 
     fn with_market(edit: impl FnOnce(&mut MarketConfig)) -> ClusterConfig {
         let mut c = testkit::small_config();

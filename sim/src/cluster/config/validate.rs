@@ -452,10 +452,7 @@ mod tests {
     use crate::testkit;
     use crate::time::SimDuration;
 
-    fn refused(config: &ClusterConfig) -> (Option<ConfigItem>, Option<&'static str>, String) {
-        let e = config.validate().unwrap_err();
-        (e.item(), e.field(), e.to_string())
-    }
+    use crate::testkit::refusal as refused;
 
     #[test]
     fn a_valid_configuration_passes() {
