@@ -98,186 +98,190 @@ const CHOSEN_ACF_SOURCE: &str = "none found (market-world-sources §2); chosen";
 
 /// The published table, in the order of the facts table.
 pub fn published_facts() -> Vec<PublishedFact> {
-    use FactKind::{Chosen, Cited, Derived};
-    use PublishedValue::{Point, Range};
-    use Tolerance::{Absolute, Relative};
-    vec![
-        PublishedFact {
-            id: "acf_activity_deseasonalised_1min",
-            what: "ACF of deseasonalised activity at 1 min",
-            value: Range {
-                low: 0.2,
-                high: 0.8,
-            },
-            tolerance: Absolute(0.0),
-            tolerance_why: CHOSEN_ACF_WHY,
-            source: CHOSEN_ACF_SOURCE,
-            kind: Chosen,
-        },
-        PublishedFact {
-            id: "acf_activity_deseasonalised_10min",
-            what: "ACF of deseasonalised activity at 10 min",
-            value: Range {
-                low: 0.1,
-                high: 0.6,
-            },
-            tolerance: Absolute(0.0),
-            tolerance_why: CHOSEN_ACF_WHY,
-            source: CHOSEN_ACF_SOURCE,
-            kind: Chosen,
-        },
-        PublishedFact {
-            id: "acf_activity_deseasonalised_60min",
-            what: "ACF of deseasonalised activity at 60 min",
-            value: Range {
-                low: 0.02,
-                high: 0.4,
-            },
-            tolerance: Absolute(0.0),
-            tolerance_why: CHOSEN_ACF_WHY,
-            source: CHOSEN_ACF_SOURCE,
-            kind: Chosen,
-        },
-        PublishedFact {
-            id: "intraday_peak_hour",
-            what: "busiest UTC hour (start)",
-            value: Point(15.0),
-            tolerance: Absolute(1.0),
-            tolerance_why: "one venue over 30 days; Eross et al. (2019, RIBAF 49) see volume \
-                 rising to about 16:00 GMT",
-            source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, 30 days, busiest 15-16 UTC \
-                 (industry; sources §4)",
-            kind: Cited,
-        },
-        PublishedFact {
-            id: "intraday_trough_hour",
-            what: "quietest UTC hour (start)",
-            value: Point(9.0),
-            tolerance: Absolute(2.0),
-            tolerance_why: "one venue over 30 days; Baur et al. (2019, FRL 31) find each venue \
-                 quietest in its local evening, so the trough moves with the venue mix",
-            source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, quietest hour 09 UTC \
-                 (industry; sources §4)",
-            kind: Cited,
-        },
-        PublishedFact {
-            id: "intraday_peak_trough_ratio",
-            what: "busiest / quietest hour's volume",
-            value: Point(3.25),
-            tolerance: Relative(0.3),
-            tolerance_why: "one venue, 30 days, industry data; no peer-reviewed hour-of-day table \
-                 was read",
-            source: "Cointelegraph 2020-07-03 citing Skew: Coinbase (sources §4)",
-            kind: Derived("$6.5 M at 15-16 UTC / $2 M at 09 UTC = 3.25"),
-        },
-        PublishedFact {
-            id: "weekend_weekday_ratio",
-            what: "weekend-day / weekday mean activity",
-            value: Point(0.37),
-            tolerance: Absolute(0.11),
-            tolerance_why: "another Kaiko release gives a 16 % weekend share (-> 0.48); the \
-                 2018-19 shares of 24-28 % (-> 0.79-0.97) describe an older market",
-            source: "Kaiko Research (Feb 2024), \"Where did weekend crypto traders go?\", via The \
-                 Block 2024-02-27: BTC, major spot exchanges (sources §4)",
-            kind: Derived("weekend share 13 % of volume on 2 of 7 days: (0.13/2)/(0.87/5) ≈ 0.37"),
-        },
-        PublishedFact {
-            id: "event_multiple_macro",
-            what: "activity after a macro release / baseline",
-            value: Range {
-                low: 1.26,
-                high: 3.9,
-            },
-            tolerance: Absolute(0.0),
-            tolerance_why: "the range is already the spread of two anecdotes (15-min and 1-h \
-                 bars); a peer-reviewed multiple was not found",
-            source: "clometrix.com FOMC page (11 Dec 2019); CoinDesk 2020-03-03, Coinbase \
-                 (sources §5)",
-            kind: Derived(
-                "x1.26 = +26 % volume on 15-min bars (FOMC 11 Dec 2019); x3.9 = 1,699/437 \
-                 Coinbase trades 14-15 UTC (emergency cut 3 Mar 2020)",
-            ),
-        },
-        PublishedFact {
-            id: "event_buildup_macro",
-            what: "activity in the 30 min before a macro release / baseline",
-            value: Range {
-                low: 1.05,
-                high: 1.5,
-            },
-            tolerance: Absolute(0.0),
-            tolerance_why: "Falay (2024, JMF) and Ben Omrane et al. (2025, IREF) report volatility \
-                 rising before the release but give no size: we choose a build-up above 1 and \
-                 below the post-release multiple",
-            source: "size not found (sources §5); chosen",
-            kind: Chosen,
-        },
-        PublishedFact {
-            id: "event_multiple_funding",
-            what: "activity after a funding settlement / baseline",
-            value: Range {
-                low: 1.05,
-                high: 1.5,
-            },
-            tolerance: Absolute(0.0),
-            tolerance_why: "volume spikes at funding times not found; Hansen, Kim & Kimbrough \
-                 (2024, JFEC) attribute part of the intraday periodicity to funding times: we \
-                 choose a small, visible burst",
-            source: "not found (sources §6); chosen",
-            kind: Chosen,
-        },
-        PublishedFact {
-            id: "burst_size_max",
-            what: "largest burst's peak multiple",
-            value: Point(15.0),
-            tolerance: Relative(0.5),
-            tolerance_why: "one afternoon on one venue (MtGox, 2013), measured against the mean \
-                 rate where ours is against the rolling median",
-            source: "Heusser (2013), \"Bitcoin Trade Arrival as Self-Exciting Process\", blog \
-                 (sources §7)",
-            kind: Derived("over 200 orders/min after 16:00 vs an average of 13/min: 200/13 ≈ 15"),
-        },
-        PublishedFact {
-            id: "burst_duration_of_largest",
-            what: "duration of the largest burst (min)",
-            value: Point(10.0),
-            tolerance: Relative(0.5),
-            tolerance_why: "one anecdote (\"slow decrease of intensity over the next ~10 \
-                 minutes\"), a decay time rather than time above 2x the median",
-            source: "Heusser (2013), blog, MtGox 20 Apr 2013 (sources §7)",
-            kind: Cited,
-        },
-        PublishedFact {
-            id: "liquidation_core_duration",
-            what: "liquidation core holding 70 % of the 14 h (min)",
-            value: Point(40.0),
-            tolerance: Relative(0.5),
-            tolerance_why: "one event (10 Oct 2025), industry blog",
-            source: "Amberdata blog, \"How $3.21B Vanished in 60 Seconds\", 10 Oct 2025: 70 % \
-                 of $9.89 B in 40 min (sources §6)",
-            kind: Cited,
-        },
-        PublishedFact {
-            id: "liquidation_core_intensity",
-            what: "liquidation rate in the core / hours around it",
-            value: Point(10.9),
-            tolerance: Relative(0.5),
-            tolerance_why: "one event (10 Oct 2025), industry blog",
-            source: "Amberdata blog, 10 Oct 2025: \"10.9 times faster than the hours before and \
-                 after\" (sources §6)",
-            kind: Cited,
-        },
-        PublishedFact {
-            id: "macro_to_cascade_lag",
-            what: "macro trigger -> liquidation cascade start (min)",
-            value: Point(353.0),
-            tolerance: Relative(0.5),
-            tolerance_why: "one event (10 Oct 2025), industry blog",
-            source: "Amberdata blog, 10 Oct 2025 (sources §6)",
-            kind: Derived("tariff announcement 14:57 UTC -> cascade start 20:50 UTC = 5 h 53 min"),
-        },
-    ]
+    PUBLISHED.to_vec()
 }
+
+use FactKind::{Chosen, Cited, Derived};
+use PublishedValue::{Point, Range};
+use Tolerance::{Absolute, Relative};
+
+/// The rows of [`published_facts`].
+const PUBLISHED: &[PublishedFact] = &[
+    PublishedFact {
+        id: "acf_activity_deseasonalised_1min",
+        what: "ACF of deseasonalised activity at 1 min",
+        value: Range {
+            low: 0.2,
+            high: 0.8,
+        },
+        tolerance: Absolute(0.0),
+        tolerance_why: CHOSEN_ACF_WHY,
+        source: CHOSEN_ACF_SOURCE,
+        kind: Chosen,
+    },
+    PublishedFact {
+        id: "acf_activity_deseasonalised_10min",
+        what: "ACF of deseasonalised activity at 10 min",
+        value: Range {
+            low: 0.1,
+            high: 0.6,
+        },
+        tolerance: Absolute(0.0),
+        tolerance_why: CHOSEN_ACF_WHY,
+        source: CHOSEN_ACF_SOURCE,
+        kind: Chosen,
+    },
+    PublishedFact {
+        id: "acf_activity_deseasonalised_60min",
+        what: "ACF of deseasonalised activity at 60 min",
+        value: Range {
+            low: 0.02,
+            high: 0.4,
+        },
+        tolerance: Absolute(0.0),
+        tolerance_why: CHOSEN_ACF_WHY,
+        source: CHOSEN_ACF_SOURCE,
+        kind: Chosen,
+    },
+    PublishedFact {
+        id: "intraday_peak_hour",
+        what: "busiest UTC hour (start)",
+        value: Point(15.0),
+        tolerance: Absolute(1.0),
+        tolerance_why: "one venue over 30 days; Eross et al. (2019, RIBAF 49) see volume \
+             rising to about 16:00 GMT",
+        source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, 30 days, busiest 15-16 UTC \
+             (industry; sources §4)",
+        kind: Cited,
+    },
+    PublishedFact {
+        id: "intraday_trough_hour",
+        what: "quietest UTC hour (start)",
+        value: Point(9.0),
+        tolerance: Absolute(2.0),
+        tolerance_why: "one venue over 30 days; Baur et al. (2019, FRL 31) find each venue \
+             quietest in its local evening, so the trough moves with the venue mix",
+        source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, quietest hour 09 UTC \
+             (industry; sources §4)",
+        kind: Cited,
+    },
+    PublishedFact {
+        id: "intraday_peak_trough_ratio",
+        what: "busiest / quietest hour's volume",
+        value: Point(3.25),
+        tolerance: Relative(0.3),
+        tolerance_why: "one venue, 30 days, industry data; no peer-reviewed hour-of-day table \
+             was read",
+        source: "Cointelegraph 2020-07-03 citing Skew: Coinbase (sources §4)",
+        kind: Derived("$6.5 M at 15-16 UTC / $2 M at 09 UTC = 3.25"),
+    },
+    PublishedFact {
+        id: "weekend_weekday_ratio",
+        what: "weekend-day / weekday mean activity",
+        value: Point(0.37),
+        tolerance: Absolute(0.11),
+        tolerance_why: "another Kaiko release gives a 16 % weekend share (-> 0.48); the \
+             2018-19 shares of 24-28 % (-> 0.79-0.97) describe an older market",
+        source: "Kaiko Research (Feb 2024), \"Where did weekend crypto traders go?\", via The \
+             Block 2024-02-27: BTC, major spot exchanges (sources §4)",
+        kind: Derived("weekend share 13 % of volume on 2 of 7 days: (0.13/2)/(0.87/5) ≈ 0.37"),
+    },
+    PublishedFact {
+        id: "event_multiple_macro",
+        what: "activity after a macro release / baseline",
+        value: Range {
+            low: 1.26,
+            high: 3.9,
+        },
+        tolerance: Absolute(0.0),
+        tolerance_why: "the range is already the spread of two anecdotes (15-min and 1-h \
+             bars); a peer-reviewed multiple was not found",
+        source: "clometrix.com FOMC page (11 Dec 2019); CoinDesk 2020-03-03, Coinbase \
+             (sources §5)",
+        kind: Derived(
+            "x1.26 = +26 % volume on 15-min bars (FOMC 11 Dec 2019); x3.9 = 1,699/437 \
+             Coinbase trades 14-15 UTC (emergency cut 3 Mar 2020)",
+        ),
+    },
+    PublishedFact {
+        id: "event_buildup_macro",
+        what: "activity in the 30 min before a macro release / baseline",
+        value: Range {
+            low: 1.05,
+            high: 1.5,
+        },
+        tolerance: Absolute(0.0),
+        tolerance_why: "Falay (2024, JMF) and Ben Omrane et al. (2025, IREF) report volatility \
+             rising before the release but give no size: we choose a build-up above 1 and \
+             below the post-release multiple",
+        source: "size not found (sources §5); chosen",
+        kind: Chosen,
+    },
+    PublishedFact {
+        id: "event_multiple_funding",
+        what: "activity after a funding settlement / baseline",
+        value: Range {
+            low: 1.05,
+            high: 1.5,
+        },
+        tolerance: Absolute(0.0),
+        tolerance_why: "volume spikes at funding times not found; Hansen, Kim & Kimbrough \
+             (2024, JFEC) attribute part of the intraday periodicity to funding times: we \
+             choose a small, visible burst",
+        source: "not found (sources §6); chosen",
+        kind: Chosen,
+    },
+    PublishedFact {
+        id: "burst_size_max",
+        what: "largest burst's peak multiple",
+        value: Point(15.0),
+        tolerance: Relative(0.5),
+        tolerance_why: "one afternoon on one venue (MtGox, 2013), measured against the mean \
+             rate where ours is against the rolling median",
+        source: "Heusser (2013), \"Bitcoin Trade Arrival as Self-Exciting Process\", blog \
+             (sources §7)",
+        kind: Derived("over 200 orders/min after 16:00 vs an average of 13/min: 200/13 ≈ 15"),
+    },
+    PublishedFact {
+        id: "burst_duration_of_largest",
+        what: "duration of the largest burst (min)",
+        value: Point(10.0),
+        tolerance: Relative(0.5),
+        tolerance_why: "one anecdote (\"slow decrease of intensity over the next ~10 \
+             minutes\"), a decay time rather than time above 2x the median",
+        source: "Heusser (2013), blog, MtGox 20 Apr 2013 (sources §7)",
+        kind: Cited,
+    },
+    PublishedFact {
+        id: "liquidation_core_duration",
+        what: "liquidation core holding 70 % of the 14 h (min)",
+        value: Point(40.0),
+        tolerance: Relative(0.5),
+        tolerance_why: "one event (10 Oct 2025), industry blog",
+        source: "Amberdata blog, \"How $3.21B Vanished in 60 Seconds\", 10 Oct 2025: 70 % \
+             of $9.89 B in 40 min (sources §6)",
+        kind: Cited,
+    },
+    PublishedFact {
+        id: "liquidation_core_intensity",
+        what: "liquidation rate in the core / hours around it",
+        value: Point(10.9),
+        tolerance: Relative(0.5),
+        tolerance_why: "one event (10 Oct 2025), industry blog",
+        source: "Amberdata blog, 10 Oct 2025: \"10.9 times faster than the hours before and \
+             after\" (sources §6)",
+        kind: Cited,
+    },
+    PublishedFact {
+        id: "macro_to_cascade_lag",
+        what: "macro trigger -> liquidation cascade start (min)",
+        value: Point(353.0),
+        tolerance: Relative(0.5),
+        tolerance_why: "one event (10 Oct 2025), industry blog",
+        source: "Amberdata blog, 10 Oct 2025 (sources §6)",
+        kind: Derived("tariff announcement 14:57 UTC -> cascade start 20:50 UTC = 5 h 53 min"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

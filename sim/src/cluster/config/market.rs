@@ -111,30 +111,7 @@ impl ClusterConfig {
             )?;
             in_range(item, "volatility.jump_mean", v.jump_mean, 0.0, MAX_LOG_VOL)?;
         }
-        let end = self.arrivals_until;
-        for (i, e) in m.calendar.iter().enumerate() {
-            let item = ConfigItem::CalendarEvent(i);
-            if e.name.is_empty() {
-                return bad(
-                    item,
-                    "name",
-                    format!("market: calendar event #{i} needs a name"),
-                );
-            }
-            if e.at >= end {
-                return bad(
-                    item,
-                    "at",
-                    format!(
-                        "market: calendar event `{}` is at {:.3} h, at or after the run's end ({:.3} h): schedule it before the end",
-                        e.name,
-                        e.at.as_secs_f64() / 3600.0,
-                        end.as_secs_f64() / 3600.0
-                    ),
-                );
-            }
-            validate_profile(item, "", &e.profile)?;
-        }
+        validate_calendar(m, self.arrivals_until)?;
         if let Some(f) = &m.funding {
             positive_time(item, "funding.period", f.period)?;
             if f.offset >= f.period {
@@ -281,6 +258,34 @@ fn validate_exposure(m: &MarketConfig, i: usize, name: &str, e: &MarketExposure)
                 e.vol_elasticity * v.jump_mean
             ),
         );
+    }
+    Ok(())
+}
+
+/// Every declared calendar event: named, before the run's `end`, with a valid profile.
+fn validate_calendar(m: &MarketConfig, end: SimTime) -> Checked {
+    for (i, e) in m.calendar.iter().enumerate() {
+        let item = ConfigItem::CalendarEvent(i);
+        if e.name.is_empty() {
+            return bad(
+                item,
+                "name",
+                format!("market: calendar event #{i} needs a name"),
+            );
+        }
+        if e.at >= end {
+            return bad(
+                item,
+                "at",
+                format!(
+                    "market: calendar event `{}` is at {:.3} h, at or after the run's end ({:.3} h): schedule it before the end",
+                    e.name,
+                    e.at.as_secs_f64() / 3600.0,
+                    end.as_secs_f64() / 3600.0
+                ),
+            );
+        }
+        validate_profile(item, "", &e.profile)?;
     }
     Ok(())
 }

@@ -10,8 +10,9 @@ use crate::cluster::arrivals::regime::RegimePath;
 use crate::cluster::config::ClusterConfig;
 use crate::cluster::routing::RoutingPolicy;
 use crate::cluster::spec::error::ClusterError;
-use crate::cluster::spec::faults::Fault;
-use crate::cluster::spec::settings::ScheduledChange;
+use crate::cluster::spec::faults::{BreakerConfig, Fault};
+use crate::cluster::spec::settings::{MonitorConfig, ScheduledChange, SelectionWeights};
+use crate::cluster::spec::topology::Topology;
 use crate::cluster::spec::workload::{HawkesGroup, PoissonSource, RegimeConfig};
 use crate::cluster::state::books::Books;
 use crate::cluster::state::shard::{ShardLive, ShardState};
@@ -49,7 +50,68 @@ impl Cluster {
             monitor,
             changes,
         } = config;
-        let rng_streams = RngStreams::new(seed);
+        let mut cluster = Cluster::empty(
+            topology,
+            Settings {
+                metrics_interval,
+                selection,
+                monitor,
+                breaker,
+                max_reroutes,
+                arrivals_until,
+            },
+            routing,
+            RngStreams::new(seed),
+        );
+        for (spec, placement) in functions {
+            cluster.register_function(spec, placement)?;
+        }
+        if let Some(m) = &market {
+            // Drawn before the sources move into their samplers; from its own streams only.
+            cluster.market = Some(Box::new(MarketWorld::new(
+                m,
+                &sources,
+                cluster.topology.exchanges.len(),
+                metrics_interval,
+                arrivals_until,
+                &cluster.rng_streams,
+            )));
+        }
+        cluster.add_sources(sources);
+        if let Some(r) = &regime {
+            cluster.draw_regime(r);
+        }
+        let in_group = cluster.add_hawkes(&hawkes);
+        for (name, policy) in routing_overrides {
+            match cluster.functions.iter().position(|f| f.spec.name == name) {
+                Some(f) => cluster.function_routing[f] = Some(policy),
+                None => {
+                    debug_assert!(launched.contains(&name), "validate checks overrides");
+                    cluster.pending_overrides.push((name, policy));
+                }
+            }
+        }
+        let mut sim = Simulation::new(cluster);
+        let (cluster, sched) = sim.parts_mut();
+        cluster.schedule_first(sched, &in_group, faults, changes);
+        Ok(sim)
+    }
+
+    /// A cluster of `topology` with nothing registered yet: no functions, sources or faults.
+    fn empty(
+        topology: Topology,
+        settings: Settings,
+        routing: Arc<dyn RoutingPolicy>,
+        rng_streams: RngStreams,
+    ) -> Cluster {
+        let Settings {
+            metrics_interval,
+            selection,
+            monitor,
+            breaker,
+            max_reroutes,
+            arrivals_until,
+        } = settings;
         let general_pool = topology
             .shard_ids()
             .filter(|s| topology.shards[s.index()].tags.general)
@@ -60,7 +122,7 @@ impl Cluster {
             .map(|s| ShardState::new(s, metrics_interval))
             .collect();
         let live = topology.shards.iter().map(ShardLive::new).collect();
-        let mut cluster = Cluster {
+        Cluster {
             exchange_extra: vec![SimDuration::ZERO; topology.exchanges.len()],
             topology,
             functions: Vec::new(),
@@ -102,39 +164,7 @@ impl Cluster {
             config_breaker: breaker,
             max_reroutes,
             arrivals_until,
-        };
-        for (spec, placement) in functions {
-            cluster.register_function(spec, placement)?;
         }
-        if let Some(m) = &market {
-            // Drawn before the sources move into their samplers; from its own streams only.
-            cluster.market = Some(Box::new(MarketWorld::new(
-                m,
-                &sources,
-                cluster.topology.exchanges.len(),
-                metrics_interval,
-                arrivals_until,
-                &cluster.rng_streams,
-            )));
-        }
-        cluster.add_sources(sources);
-        if let Some(r) = &regime {
-            cluster.draw_regime(r);
-        }
-        let in_group = cluster.add_hawkes(&hawkes);
-        for (name, policy) in routing_overrides {
-            match cluster.functions.iter().position(|f| f.spec.name == name) {
-                Some(f) => cluster.function_routing[f] = Some(policy),
-                None => {
-                    debug_assert!(launched.contains(&name), "validate checks overrides");
-                    cluster.pending_overrides.push((name, policy));
-                }
-            }
-        }
-        let mut sim = Simulation::new(cluster);
-        let (cluster, sched) = sim.parts_mut();
-        cluster.schedule_first(sched, &in_group, faults, changes);
-        Ok(sim)
     }
 
     /// One sampler per source, each on its own stream `arrivals/<name>`.
@@ -214,4 +244,14 @@ impl Cluster {
             sched.schedule_at(first, ClusterEvent::Monitor);
         }
     }
+}
+
+/// The run-wide settings a new cluster starts from.
+struct Settings {
+    metrics_interval: SimDuration,
+    selection: SelectionWeights,
+    monitor: Option<MonitorConfig>,
+    breaker: BreakerConfig,
+    max_reroutes: u8,
+    arrivals_until: SimTime,
 }
