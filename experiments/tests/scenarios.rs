@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{SMALL as FIXTURE, files, shardsim, shardsim_env, text};
 
 #[test]
-fn scenarios_lists_the_five_built_ins() {
+fn scenarios_lists_the_eight_built_ins() {
     let out = shardsim(&["scenarios"]);
     assert!(out.status.success());
     let listing = text(&out.stdout);
@@ -18,6 +18,9 @@ fn scenarios_lists_the_five_built_ins() {
         "arbitrage_surge",
         "whale_activity",
         "protocol_launch",
+        "macro_day",
+        "liquidation_cascade",
+        "memoryless_shocks",
     ] {
         assert!(
             listing

@@ -26,7 +26,7 @@ pub use error::ScenarioError;
 use error::{Ctx, allowed};
 
 /// The built-in scenarios: (name, TOML); each file's `description` is its one-line summary.
-pub const BUILT_IN: [(&str, &str); 5] = [
+pub const BUILT_IN: [(&str, &str); 8] = [
     ("calm_day", include_str!("../../scenarios/calm_day.toml")),
     (
         "market_volatility",
@@ -43,6 +43,15 @@ pub const BUILT_IN: [(&str, &str); 5] = [
     (
         "protocol_launch",
         include_str!("../../scenarios/protocol_launch.toml"),
+    ),
+    ("macro_day", include_str!("../../scenarios/macro_day.toml")),
+    (
+        "liquidation_cascade",
+        include_str!("../../scenarios/liquidation_cascade.toml"),
+    ),
+    (
+        "memoryless_shocks",
+        include_str!("../../scenarios/memoryless_shocks.toml"),
     ),
 ];
 
