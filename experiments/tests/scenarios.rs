@@ -34,13 +34,7 @@ fn scenarios_lists_the_eight_built_ins() {
 
 #[test]
 fn every_built_in_validates_at_full_size() {
-    for name in [
-        "calm_day",
-        "market_volatility",
-        "arbitrage_surge",
-        "whale_activity",
-        "protocol_launch",
-    ] {
+    for (name, _) in shardsim::scenario::BUILT_IN {
         let out = shardsim(&["validate", name]);
         let msg = text(&out.stdout);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
@@ -61,13 +55,7 @@ fn every_built_in_validates_at_full_size() {
 #[test]
 fn every_built_in_runs_shortened_and_balances_its_books() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [
-        "calm_day",
-        "market_volatility",
-        "arbitrage_surge",
-        "whale_activity",
-        "protocol_launch",
-    ] {
+    for (name, _) in shardsim::scenario::BUILT_IN {
         let out_dir = dir.path().join(name);
         let out = shardsim(&[
             "run",

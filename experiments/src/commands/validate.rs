@@ -21,8 +21,8 @@ pub fn command(name: &str) -> Result<()> {
 pub fn list_scenarios() {
     for (name, text) in scenario::BUILT_IN {
         match Scenario::parse(text, name) {
-            Ok(s) => println!("{name:<18} {}", s.description),
-            Err(e) => println!("{name:<18} (invalid: {e})"),
+            Ok(s) => println!("{name:<20} {}", s.description),
+            Err(e) => println!("{name:<20} (invalid: {e})"),
         }
     }
 }
