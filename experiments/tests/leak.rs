@@ -167,3 +167,53 @@ fn only_the_oracle_plans_for_a_surge_it_cannot_have_seen() {
         }
     }
 }
+
+/// The macro day's first three hours with one more scheduled event, a High-impact release at
+/// 2 h 50 min with no build-up: its time and class are public, its size is the world's. The two
+/// worlds differ in what a High event means (×3.9 or ×8 on average), so everything observable up
+/// to the event is the same.
+fn macro_morning(high_mean: f64) -> ClusterConfig {
+    use shardsim_sim::cluster::{EventKind, EventProfile, ImpactClass, LeadShape, ScheduledEvent};
+    let mut config = Scenario::load("macro_day")
+        .expect("built-in")
+        .config(Some(SimDuration::from_mins(180)));
+    let market = config.market.as_mut().expect("macro_day has a market");
+    market.impacts.high = high_mean;
+    market.calendar.push(ScheduledEvent {
+        name: "surprise-sized release".into(),
+        kind: EventKind::Macro,
+        at: SimTime::ZERO + SimDuration::from_mins(170),
+        impact: ImpactClass::High,
+        profile: EventProfile {
+            lead: SimDuration::ZERO,
+            lead_shape: LeadShape::default(),
+            lead_share: 0.0,
+            half_life: SimDuration::from_mins(30),
+        },
+    });
+    config
+}
+
+#[test]
+fn nobody_but_the_oracle_knows_how_big_a_scheduled_event_will_be() {
+    let event = SimTime::ZERO + SimDuration::from_mins(170);
+    let before = |plans: Vec<(SimTime, String)>| -> Vec<(SimTime, String)> {
+        plans.into_iter().filter(|(at, _)| *at < event).collect()
+    };
+    let (_, a) = run(macro_morning(3.9), 1, "static");
+    let (_, b) = run(macro_morning(8.0), 1, "static");
+    let upto = (event.as_nanos() / 60_000_000_000) as usize;
+    let head = |loads: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        loads.iter().map(|l| l[..upto].to_vec()).collect()
+    };
+    assert_eq!(
+        head(&a),
+        head(&b),
+        "the premise: nothing observable differs before the event"
+    );
+    for policy in ["reactive", "predictive"] {
+        let a = before(run(macro_morning(3.9), 1, policy).0);
+        let b = before(run(macro_morning(8.0), 1, policy).0);
+        assert_eq!(a, b, "{policy} planned with the event's realised size");
+    }
+}
