@@ -191,22 +191,7 @@ fn the_vol_multiplier_has_stationary_mean_one_with_jumps() {
 
 #[test]
 fn a_calendar_event_raises_arrivals_in_its_window_by_its_realised_impact() {
-    let event = ScheduledEvent {
-        name: "fomc".into(),
-        kind: EventKind::Macro,
-        at: hours(2),
-        impact: ImpactClass::High,
-        profile: EventProfile {
-            lead: SimDuration::from_mins(30),
-            lead_shape: LeadShape::Linear,
-            lead_share: 0.5,
-            half_life: SimDuration::from_mins(20),
-        },
-    };
-    let config = MarketConfig {
-        calendar: vec![event],
-        ..MarketConfig::default()
-    };
+    let config = one_high_event_at_2h("fomc", SimDuration::from_mins(30), 0.5);
     let sources = vec![exposed("p", 5.0, MarketExposure::default())];
     let (mut counted, mut expected, mut before) = (0.0, 0.0, 0.0);
     let seeds = 10;
@@ -410,22 +395,7 @@ proptest::proptest! {
 fn a_hawkes_member_follows_the_market_through_its_baseline() {
     use crate::cluster::arrivals::hawkes::HawkesState;
     use crate::cluster::spec::workload::HawkesGroup;
-    let event = ScheduledEvent {
-        name: "cpi".into(),
-        kind: EventKind::Macro,
-        at: hours(2),
-        impact: ImpactClass::High,
-        profile: EventProfile {
-            lead: SimDuration::ZERO,
-            lead_shape: LeadShape::Linear,
-            lead_share: 0.0,
-            half_life: SimDuration::from_mins(20),
-        },
-    };
-    let config = MarketConfig {
-        calendar: vec![event],
-        ..MarketConfig::default()
-    };
+    let config = one_high_event_at_2h("cpi", SimDuration::ZERO, 0.0);
     let sources = vec![exposed("storm", 5.0, MarketExposure::default())];
     let group = HawkesGroup {
         name: "g".into(),
@@ -472,4 +442,24 @@ fn a_hawkes_member_follows_the_market_through_its_baseline() {
         (quiet / seeds as f64 / (18_000.0 / 0.7) - 1.0).abs() < 0.03,
         "{quiet}"
     );
+}
+
+/// A market whose calendar is one High macro event at 2 h: a linear build-up over `lead` to
+/// `share` of the excess, then a 20-minute half-life.
+fn one_high_event_at_2h(name: &str, lead: SimDuration, share: f64) -> MarketConfig {
+    MarketConfig {
+        calendar: vec![ScheduledEvent {
+            name: name.into(),
+            kind: EventKind::Macro,
+            at: hours(2),
+            impact: ImpactClass::High,
+            profile: EventProfile {
+                lead,
+                lead_shape: LeadShape::Linear,
+                lead_share: share,
+                half_life: SimDuration::from_mins(20),
+            },
+        }],
+        ..MarketConfig::default()
+    }
 }
