@@ -104,14 +104,7 @@ impl Cluster {
         routing: Arc<dyn RoutingPolicy>,
         rng_streams: RngStreams,
     ) -> Cluster {
-        let Settings {
-            metrics_interval,
-            selection,
-            monitor,
-            breaker,
-            max_reroutes,
-            arrivals_until,
-        } = settings;
+        let metrics_interval = settings.metrics_interval;
         let general_pool = topology
             .shard_ids()
             .filter(|s| topology.shards[s.index()].tags.general)
@@ -147,8 +140,8 @@ impl Cluster {
             origin_counts: Vec::new(),
             route_sequence: Vec::new(),
             function_routing: Vec::new(),
-            selection,
-            monitor,
+            selection: settings.selection,
+            monitor: settings.monitor,
             demotions: Vec::new(),
             redistributions: Vec::new(),
             changes: Vec::new(),
@@ -161,9 +154,9 @@ impl Cluster {
                 jitter: rng_streams.stream("network/jitter"),
             },
             rng_streams,
-            config_breaker: breaker,
-            max_reroutes,
-            arrivals_until,
+            config_breaker: settings.breaker,
+            max_reroutes: settings.max_reroutes,
+            arrivals_until: settings.arrivals_until,
         }
     }
 

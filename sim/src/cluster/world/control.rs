@@ -78,6 +78,8 @@ impl Cluster {
         self.placements.push(placement);
         self.migrating.push(0);
         self.function_work.push(vec![0; self.shards.len()]);
+        self.origin_counts
+            .push(vec![0; self.topology.regions.len()]);
         self.route_sequence.push(0);
         self.function_routing.push(None);
         self.demotions.push(Vec::new());

@@ -108,11 +108,8 @@ impl Cluster {
 
     /// Counts an event from `exchange` for function `f` (what [`Cluster::observed_origins`]
     /// reports).
+    #[inline]
     fn count_origin(&mut self, f: FunctionId, exchange: ExchangeId) {
-        let regions = self.topology.regions.len();
-        if self.origin_counts.len() <= f.index() {
-            self.origin_counts.resize(f.index() + 1, vec![0; regions]);
-        }
         let home = self.topology.exchanges[exchange.index()].home;
         self.origin_counts[f.index()][home.index()] += 1;
     }

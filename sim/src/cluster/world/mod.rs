@@ -147,7 +147,7 @@ pub struct Cluster {
     /// Cumulative offered work per function per shard (slot-ns), for the planner.
     function_work: Vec<Vec<u64>>,
     /// Per function, the events that arrived from each region's exchanges (the observed
-    /// origins; grown as functions register).
+    /// origins; a row per function, pushed as it registers).
     origin_counts: Vec<Vec<u64>>,
     route_sequence: Vec<u64>,
     function_routing: Vec<Option<Arc<dyn RoutingPolicy>>>,
