@@ -322,6 +322,7 @@ pub(super) struct MarketDef {
     pub(super) cap: Option<f64>,
     pub(super) impacts: Option<ImpactsDef>,
     pub(super) volatility: Option<VolatilityDef>,
+    pub(super) noise: Option<NoiseDef>,
     #[serde(default)]
     pub(super) calendar: Vec<CalendarEventDef>,
     pub(super) funding: Option<FundingDef>,
@@ -347,6 +348,13 @@ pub(super) struct VolatilityDef {
     pub(super) sd: Option<f64>,
     pub(super) jumps_per_day: Option<f64>,
     pub(super) jump_mean: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NoiseDef {
+    pub(super) half_life: Option<Dur>,
+    pub(super) sd: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]

@@ -167,8 +167,9 @@ pub use spec::function::{
     same_shard_group,
 };
 pub use spec::market::{
-    Cascade, CascadeStage, Cycle, DEFAULT_HOURLY, EventKind, EventProfile, Funding, ImpactClass,
-    ImpactScale, LatentVol, LeadShape, MarketConfig, MarketExposure, ScheduledEvent, StageLag,
+    ActivityNoise, Cascade, CascadeStage, Cycle, DEFAULT_HOURLY, EventKind, EventProfile, Funding,
+    ImpactClass, ImpactScale, LatentVol, LeadShape, MarketConfig, MarketExposure, ScheduledEvent,
+    StageLag,
 };
 pub use spec::settings::{Change, MonitorConfig, ScheduledChange, SelectionWeights};
 pub use spec::topology::{

@@ -2,8 +2,8 @@
 //! the cluster's defaults (which cite their sources), and the cluster checks every value.
 
 use shardsim_sim::cluster::{
-    Cascade, Cycle, EventProfile, Funding, ImpactScale, LatentVol, MarketConfig, MarketExposure,
-    ScheduledEvent, StageLag,
+    ActivityNoise, Cascade, Cycle, EventProfile, Funding, ImpactScale, LatentVol, MarketConfig,
+    MarketExposure, ScheduledEvent, StageLag,
 };
 use shardsim_sim::{SimDuration, SimTime};
 
@@ -29,6 +29,13 @@ pub(super) fn market(names: &Resolver<'_>, def: &MarketDef) -> Result<MarketConf
     Ok(MarketConfig {
         step: def.step.map_or(d.step, |s| s.0),
         volatility: def.volatility.as_ref().map(volatility),
+        noise: def.noise.as_ref().map(|n| {
+            let d = ActivityNoise::default();
+            ActivityNoise {
+                half_life: n.half_life.map_or(d.half_life, |h| h.0),
+                sd: n.sd.unwrap_or(d.sd),
+            }
+        }),
         calendar: def
             .calendar
             .iter()

@@ -111,6 +111,10 @@ impl ClusterConfig {
             )?;
             in_range(item, "volatility.jump_mean", v.jump_mean, 0.0, MAX_LOG_VOL)?;
         }
+        if let Some(n) = &m.noise {
+            positive_time(item, "noise.half_life", n.half_life)?;
+            in_range(item, "noise.sd", n.sd, 0.0, MAX_LOG_VOL)?;
+        }
         validate_calendar(m, self.arrivals_until)?;
         if let Some(f) = &m.funding {
             positive_time(item, "funding.period", f.period)?;
@@ -303,6 +307,7 @@ mod tests {
         c.sources[0].shape.market = Some(MarketExposure::default());
         let mut m = MarketConfig {
             volatility: Some(LatentVol::default()),
+            noise: Some(ActivityNoise::default()),
             funding: Some(Funding::default()),
             cycle: Some(Cycle::default()),
             cascade: Some(Cascade::default()),
@@ -367,6 +372,18 @@ mod tests {
                 m,
                 "volatility.sd",
                 "finite",
+            ),
+            (
+                with_market(|m| m.noise.as_mut().unwrap().half_life = SimDuration::ZERO),
+                m,
+                "noise.half_life",
+                "positive",
+            ),
+            (
+                with_market(|m| m.noise.as_mut().unwrap().sd = -0.1),
+                m,
+                "noise.sd",
+                "got -0.1",
             ),
             (
                 with_market(|m| {

@@ -5,6 +5,7 @@
 //!  market/calendar  realised impacts of the public calendar ─┼─▶ price = vol × calendar × cycle
 //!  cycle            hourly × weekend (no randomness)        ─┘        │ Erlang delay per stage
 //!                                                           arbitrage ▶ trade ▶ risk ▶ liquidation
+//!  market/noise     n(t): minute-scale OU, × every stage after the cascade ─┘
 //! ```
 //!
 //! Each exposed source gets its own channel: the root built with its elasticity and event
@@ -13,7 +14,7 @@
 //! intensity bound on a step is that value and the segment ends at the next grid point:
 //! thinning stays exact, and the per-arrival cost is one index into a `Vec`.
 //!
-//! Randomness comes only from `market/vol` and `market/calendar`, drawn at build before any
+//! Randomness comes only from `market/vol`, `market/noise` and `market/calendar`, drawn at build before any
 //! arrival: the path never depends on routing, and no other stream moves.
 //!
 //! **Hidden vs public.** [`MarketPath`] is the world's hidden state (latent x, per-stage
@@ -29,7 +30,7 @@ pub(crate) mod vol;
 mod tests;
 
 use crate::cluster::ids::ExchangeId;
-use crate::cluster::spec::market::{CascadeStage, MarketConfig, MarketExposure};
+use crate::cluster::spec::market::{CascadeStage, LatentVol, MarketConfig, MarketExposure};
 use crate::cluster::spec::workload::PoissonSource;
 use crate::rng::RngStreams;
 use crate::time::{SimDuration, SimTime};
@@ -48,6 +49,8 @@ const NO_CHANNEL: u32 = u32::MAX;
 pub struct MarketPath {
     step: SimDuration,
     log_vol: Vec<f64>,
+    /// The activity noise's multiplier per grid point (empty: no noise).
+    noise: Vec<f64>,
     /// Reference multipliers per stage (elasticity 1, sensitivity 1, leading venue).
     stages: Vec<Vec<f64>>,
     events: Vec<RealisedEvent>,
@@ -86,6 +89,20 @@ impl MarketPath {
             Some(v) => vol::draw_log_vol(v, step, points, &mut streams.stream("market/vol")),
             None => vec![0.0; points],
         };
+        // Its own stream, so that adding noise leaves every other draw as it was.
+        let noise = config.noise.map_or_else(Vec::new, |n| {
+            let ou = LatentVol {
+                half_life: n.half_life,
+                sd: n.sd,
+                jumps_per_day: 0.0,
+                jump_mean: 0.0,
+            };
+            let norm = n.sd * n.sd / 2.0;
+            vol::draw_log_vol(&ou, step, points, &mut streams.stream("market/noise"))
+                .into_iter()
+                .map(|x| libm::exp(x - norm))
+                .collect()
+        });
         let events = calendar::realise(
             config,
             until,
@@ -96,6 +113,7 @@ impl MarketPath {
         let mut path = MarketPath {
             step,
             log_vol,
+            noise,
             stages: Vec::new(),
             events,
             public,
@@ -162,6 +180,9 @@ impl MarketPath {
                     series = cascade::delay(&series, lag, self.step);
                 }
             }
+        }
+        for (v, n) in series.iter_mut().zip(&self.noise) {
+            *v *= n;
         }
         if shift > 0 {
             let first = series[0];
