@@ -88,7 +88,8 @@ pub struct FactsArgs {
     /// Seeds: one (3), a range (1..30) or a list (1,4,9 or 1..3,10).
     #[arg(long, default_value = "1..5", value_parser = parse_seeds)]
     pub seeds: Seeds,
-    /// Simulated duration (default: the scenario's).
+    /// Simulated duration (default 7 days: a week holds a weekend, and the hour-of-day profile
+    /// and deseasonalising average seven days rather than one draw of the latent market).
     #[arg(long, value_parser = crate::io::units::parse_positive_duration)]
     pub duration: Option<shardsim_sim::SimDuration>,
     /// Also write facts.csv and facts.json here.

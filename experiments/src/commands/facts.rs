@@ -9,6 +9,10 @@ use crate::io::{atomic::write_json, csv::write_csv};
 use crate::run::{RunSpec, simulate};
 use crate::scenario::Scenario;
 
+/// The default span of a facts run: a week (see [`FactsArgs::duration`]).
+pub const FACTS_DURATION: shardsim_sim::SimDuration =
+    shardsim_sim::SimDuration::from_mins(7 * 24 * 60);
+
 /// Runs the scenario on every seed (no migration policy: the facts are the workload's), bins
 /// each run's market feed, measures, and prints the table; with `--out`, also its CSV and JSON.
 pub fn command(args: &FactsArgs) -> Result<()> {
@@ -32,7 +36,7 @@ pub fn command(args: &FactsArgs) -> Result<()> {
         .map(|&seed| -> Result<Vec<facts::MeasuredFact>> {
             let spec = RunSpec {
                 seed,
-                duration: args.duration.unwrap_or(scenario.duration),
+                duration: args.duration.unwrap_or(FACTS_DURATION),
                 ..RunSpec::new(scenario.clone())
             };
             let done = simulate(&spec, |_| {})?;
@@ -45,7 +49,7 @@ pub fn command(args: &FactsArgs) -> Result<()> {
             Ok(facts::measure(&series, &params))
         })
         .collect::<Result<Vec<_>>>()?;
-    let table = facts::compare(&published_facts(), &per_seed);
+    let table = facts::compare(&published_facts(), &per_seed, &scenario.shaped_on);
     print!("{}", table.render());
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

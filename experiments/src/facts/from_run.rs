@@ -33,16 +33,22 @@ pub fn activity(
     let n = intervals.min(feed.intervals());
     let types = feed.event_types();
     let arrivals = |i: usize, t: usize| feed.arrivals(i, EventTypeId(t as u16)) as f64;
-    let total = (0..n)
-        .map(|i| (0..types).map(|t| arrivals(i, t)).sum())
-        .collect();
-    // Each event type counts in the stage its (first) exposed source declares.
+    // Each event type counts in the stage its (first) exposed source declares; types no exposed
+    // source produces (yield updates, say) are not market activity.
     let mut stage_of: Vec<Option<CascadeStage>> = vec![None; types];
     for s in &config.sources {
         if let (Some(m), Some(slot)) = (s.shape.market, stage_of.get_mut(s.event_type.index())) {
             slot.get_or_insert(m.stage);
         }
     }
+    let total = (0..n)
+        .map(|i| {
+            (0..types)
+                .filter(|&t| stage_of[t].is_some())
+                .map(|t| arrivals(i, t))
+                .sum()
+        })
+        .collect();
     let by_stage = CascadeStage::ALL
         .iter()
         .filter(|stage| stage_of.contains(&Some(**stage)))

@@ -190,6 +190,7 @@ mod tests {
         let table = compare(
             &published_facts(),
             &[measure(&series, &FactParams::default())],
+            &[],
         );
         let within = |id: &str| {
             let row = table.rows.iter().find(|r| r.id == id).unwrap();

@@ -69,7 +69,24 @@ pub struct PublishedFact {
     pub source: &'static str,
     /// Cited, derived (how) or chosen.
     pub kind: FactKind,
+    /// The one episode the figure describes, if it is not a fact of every market day: it is
+    /// compared only for a scenario shaped on that episode (see [`EPISODES`]).
+    pub episode: Option<&'static str>,
 }
+
+/// The episodes single figures describe, with what each was: a scenario names the ones it is
+/// shaped on in `[scenario] shaped_on`, and only then are their figures compared with it (a
+/// calm day's largest burst is not the MtGox afternoon's, and has no liquidation cascade).
+pub const EPISODES: &[(&str, &str)] = &[
+    (
+        "mtgox-2013-04-20",
+        "the MtGox trade burst of 20 Apr 2013 (Heusser 2013)",
+    ),
+    (
+        "oct-2025-cascade",
+        "the liquidation cascade of 10 Oct 2025 (Amberdata)",
+    ),
+];
 
 impl PublishedFact {
     /// The interval of values that agree: the value (or range) widened by the tolerance.
@@ -118,6 +135,7 @@ const PUBLISHED: &[PublishedFact] = &[
         tolerance_why: CHOSEN_ACF_WHY,
         source: CHOSEN_ACF_SOURCE,
         kind: Chosen,
+        episode: None,
     },
     PublishedFact {
         id: "acf_activity_deseasonalised_10min",
@@ -130,6 +148,7 @@ const PUBLISHED: &[PublishedFact] = &[
         tolerance_why: CHOSEN_ACF_WHY,
         source: CHOSEN_ACF_SOURCE,
         kind: Chosen,
+        episode: None,
     },
     PublishedFact {
         id: "acf_activity_deseasonalised_60min",
@@ -142,6 +161,7 @@ const PUBLISHED: &[PublishedFact] = &[
         tolerance_why: CHOSEN_ACF_WHY,
         source: CHOSEN_ACF_SOURCE,
         kind: Chosen,
+        episode: None,
     },
     PublishedFact {
         id: "intraday_peak_hour",
@@ -153,6 +173,7 @@ const PUBLISHED: &[PublishedFact] = &[
         source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, 30 days, busiest 15-16 UTC \
              (industry; sources §4)",
         kind: Cited,
+        episode: None,
     },
     PublishedFact {
         id: "intraday_trough_hour",
@@ -164,6 +185,7 @@ const PUBLISHED: &[PublishedFact] = &[
         source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, quietest hour 09 UTC \
              (industry; sources §4)",
         kind: Cited,
+        episode: None,
     },
     PublishedFact {
         id: "intraday_peak_trough_ratio",
@@ -174,6 +196,7 @@ const PUBLISHED: &[PublishedFact] = &[
              was read",
         source: "Cointelegraph 2020-07-03 citing Skew: Coinbase (sources §4)",
         kind: Derived("$6.5 M at 15-16 UTC / $2 M at 09 UTC = 3.25"),
+        episode: None,
     },
     PublishedFact {
         id: "weekend_weekday_ratio",
@@ -185,6 +208,7 @@ const PUBLISHED: &[PublishedFact] = &[
         source: "Kaiko Research (Feb 2024), \"Where did weekend crypto traders go?\", via The \
              Block 2024-02-27: BTC, major spot exchanges (sources §4)",
         kind: Derived("weekend share 13 % of volume on 2 of 7 days: (0.13/2)/(0.87/5) ≈ 0.37"),
+        episode: None,
     },
     PublishedFact {
         id: "event_multiple_macro",
@@ -202,6 +226,7 @@ const PUBLISHED: &[PublishedFact] = &[
             "x1.26 = +26 % volume on 15-min bars (FOMC 11 Dec 2019); x3.9 = 1,699/437 \
              Coinbase trades 14-15 UTC (emergency cut 3 Mar 2020)",
         ),
+        episode: None,
     },
     PublishedFact {
         id: "event_buildup_macro",
@@ -216,6 +241,7 @@ const PUBLISHED: &[PublishedFact] = &[
              below the post-release multiple",
         source: "size not found (sources §5); chosen",
         kind: Chosen,
+        episode: None,
     },
     PublishedFact {
         id: "event_multiple_funding",
@@ -230,6 +256,7 @@ const PUBLISHED: &[PublishedFact] = &[
              choose a small, visible burst",
         source: "not found (sources §6); chosen",
         kind: Chosen,
+        episode: None,
     },
     PublishedFact {
         id: "burst_size_max",
@@ -241,6 +268,7 @@ const PUBLISHED: &[PublishedFact] = &[
         source: "Heusser (2013), \"Bitcoin Trade Arrival as Self-Exciting Process\", blog \
              (sources §7)",
         kind: Derived("over 200 orders/min after 16:00 vs an average of 13/min: 200/13 ≈ 15"),
+        episode: Some("mtgox-2013-04-20"),
     },
     PublishedFact {
         id: "burst_duration_of_largest",
@@ -251,6 +279,7 @@ const PUBLISHED: &[PublishedFact] = &[
              minutes\"), a decay time rather than time above 2x the median",
         source: "Heusser (2013), blog, MtGox 20 Apr 2013 (sources §7)",
         kind: Cited,
+        episode: Some("mtgox-2013-04-20"),
     },
     PublishedFact {
         id: "liquidation_core_duration",
@@ -261,6 +290,7 @@ const PUBLISHED: &[PublishedFact] = &[
         source: "Amberdata blog, \"How $3.21B Vanished in 60 Seconds\", 10 Oct 2025: 70 % \
              of $9.89 B in 40 min (sources §6)",
         kind: Cited,
+        episode: Some("oct-2025-cascade"),
     },
     PublishedFact {
         id: "liquidation_core_intensity",
@@ -271,6 +301,7 @@ const PUBLISHED: &[PublishedFact] = &[
         source: "Amberdata blog, 10 Oct 2025: \"10.9 times faster than the hours before and \
              after\" (sources §6)",
         kind: Cited,
+        episode: Some("oct-2025-cascade"),
     },
     PublishedFact {
         id: "macro_to_cascade_lag",
@@ -280,6 +311,7 @@ const PUBLISHED: &[PublishedFact] = &[
         tolerance_why: "one event (10 Oct 2025), industry blog",
         source: "Amberdata blog, 10 Oct 2025 (sources §6)",
         kind: Derived("tariff announcement 14:57 UTC -> cascade start 20:50 UTC = 5 h 53 min"),
+        episode: Some("oct-2025-cascade"),
     },
 ];
 
@@ -306,6 +338,9 @@ mod tests {
             }
             let (low, high) = f.band();
             assert!(low <= high, "{}", f.id);
+            if let Some(e) = f.episode {
+                assert!(EPISODES.iter().any(|(id, _)| *id == e), "{}: {e}", f.id);
+            }
         }
     }
 

@@ -27,7 +27,9 @@ pub struct CalendarMark {
 pub struct ActivitySeries {
     /// The width of every interval.
     pub interval: SimDuration,
-    /// Arrivals per interval, all sources.
+    /// Market activity: arrivals per interval of the market-exposed event types (those a
+    /// source with a market exposure produces; unexposed work such as yield updates is not
+    /// market activity).
     pub total: Vec<f64>,
     /// Arrivals per interval of each cascade stage, in cascade order (e.g. "price", "arbitrage",
     /// "trade", "risk", "liquidation"); may be empty. Each has the length of `total`.
@@ -100,19 +102,28 @@ pub fn hourly_means(series: &ActivitySeries, values: &[f64]) -> [Option<f64>; 24
     means
 }
 
-/// `values` divided by the mean of their hour of day, so that the daily cycle does not count as
-/// memory (a raw ACF of a seasonal series stays high at every lag inside the cycle). An hour
-/// whose mean is zero holds only zeros; they become 1 ("at the hour's level"). `Err` when the
-/// intervals do not tile the hour.
+/// `values` divided by the mean of their hour of day on days of their kind (weekdays or
+/// weekend days), so that neither the daily nor the weekly cycle counts as memory (a raw ACF of
+/// a seasonal series stays high at every lag inside the cycle). A cell whose mean is zero holds
+/// only zeros; they become 1 ("at the cell's level"). `Err` when the intervals do not tile the
+/// hour.
 pub fn deseasonalise(series: &ActivitySeries, values: &[f64]) -> Result<Vec<f64>, String> {
     series.check_tiles_hours()?;
-    let means = hourly_means(series, values);
+    // Cell 0..24 = weekday hours, 24..48 = weekend hours.
+    let cell = |i: usize| series.hour_of(i) + if series.is_weekend(i) { 24 } else { 0 };
+    let mut sum = [0.0; 48];
+    let mut count = [0usize; 48];
+    for (i, v) in values.iter().enumerate() {
+        sum[cell(i)] += v;
+        count[cell(i)] += 1;
+    }
     Ok(values
         .iter()
         .enumerate()
-        .map(|(i, v)| match means[series.hour_of(i)] {
-            Some(m) if m > 0.0 => v / m,
-            _ => 1.0,
+        .map(|(i, v)| {
+            let c = cell(i);
+            let mean = sum[c] / count[c] as f64;
+            if mean > 0.0 { v / mean } else { 1.0 }
         })
         .collect())
 }
@@ -177,5 +188,23 @@ mod tests {
         let s = series(30, vec![1.0, 3.0, 6.0, 6.0, 0.0, 0.0]);
         let d = deseasonalise(&s, &s.total).unwrap();
         assert_eq!(d, vec![0.5, 1.5, 1.0, 1.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn deseasonalising_divides_weekend_hours_by_weekend_means() {
+        // Two weeks of hours: weekdays at 10, weekends at 4, +1 in the second week. Dividing
+        // by the hour's mean over all days would leave the weekend at 0.45 and weekdays at 1.2.
+        let values: Vec<f64> = (0..14 * 24)
+            .map(|i| {
+                let weekend = (i / 24) % 7 >= 5;
+                let level = if weekend { 4.0 } else { 10.0 };
+                level + if i >= 7 * 24 { 1.0 } else { 0.0 }
+            })
+            .collect();
+        let s = series(60, values);
+        let d = deseasonalise(&s, &s.total).unwrap();
+        assert!((d[0] - 10.0 / 10.5).abs() < 1e-12, "{}", d[0]);
+        assert!((d[5 * 24] - 4.0 / 4.5).abs() < 1e-12, "{}", d[5 * 24]);
+        assert!((d[13 * 24] - 5.0 / 4.5).abs() < 1e-12, "{}", d[13 * 24]);
     }
 }

@@ -83,7 +83,11 @@ fn summarise(values: &[&Measured]) -> Result<SimulatedSummary, String> {
 
 /// Sets the facts of each seed (`per_seed[s]` = [`super::measure`] of seed `s`) beside the
 /// published table.
-pub fn compare(published: &[PublishedFact], per_seed: &[Vec<MeasuredFact>]) -> FactsTable {
+pub fn compare(
+    published: &[PublishedFact],
+    per_seed: &[Vec<MeasuredFact>],
+    shaped_on: &[String],
+) -> FactsTable {
     // The ids in first-seen order, with their description.
     let mut ids: Vec<(String, String)> = Vec::new();
     for fact in per_seed.iter().flatten() {
@@ -112,6 +116,13 @@ pub fn compare(published: &[PublishedFact], per_seed: &[Vec<MeasuredFact>]) -> F
             let within = match (&simulated, &published) {
                 (Err(why), _) => Within::NotApplicable(why.clone()),
                 (Ok(_), None) => Within::NotApplicable("no published value".to_string()),
+                (Ok(_), Some(p)) if !p.episode.is_none_or(|e| shaped_on.iter().any(|s| s == e)) => {
+                    Within::NotApplicable(format!(
+                        "the published value describes one episode ({}); the scenario is not \
+                         shaped on it (`[scenario] shaped_on`)",
+                        p.episode.unwrap_or_default()
+                    ))
+                }
                 (Ok(s), Some(p)) if p.admits(s.mean) => Within::Yes,
                 (Ok(_), Some(_)) => Within::No,
             };
@@ -318,6 +329,7 @@ mod tests {
                 tolerance_why: "one venue",
                 source: "Skew 2020",
                 kind: FactKind::Derived("6.5 / 2"),
+                episode: None,
             },
             PublishedFact {
                 id: "multiple",
@@ -330,6 +342,7 @@ mod tests {
                 tolerance_why: "two anecdotes",
                 source: "CoinDesk 2020",
                 kind: FactKind::Cited,
+                episode: None,
             },
             PublishedFact {
                 id: "funding",
@@ -339,6 +352,7 @@ mod tests {
                 tolerance_why: "chosen",
                 source: "none",
                 kind: FactKind::Chosen,
+                episode: None,
             },
             PublishedFact {
                 id: "unmeasured",
@@ -348,6 +362,7 @@ mod tests {
                 tolerance_why: "chosen",
                 source: "none",
                 kind: FactKind::Chosen,
+                episode: None,
             },
         ]
     }
@@ -374,6 +389,7 @@ mod tests {
                 seed(3.0, Ok(4.5)),
                 seed(4.0, Err("no macro events".to_string())),
             ],
+            &[],
         )
     }
 
@@ -400,6 +416,23 @@ mod tests {
             t.rows[4].within,
             Within::NotApplicable("not measured on this scenario".to_string())
         );
+    }
+
+    #[test]
+    fn a_fact_of_one_episode_is_compared_only_for_a_scenario_shaped_on_it() {
+        let mut published = published();
+        published[0].episode = Some("mtgox-2013-04-20");
+        let seeds = [seed(3.0, Ok(4.5))];
+        let other = compare(&published, &seeds, &["oct-2025-cascade".to_string()]);
+        assert!(
+            matches!(&other.rows[0].within, Within::NotApplicable(why) if why.contains("(mtgox-2013-04-20)")),
+            "{:?}",
+            other.rows[0].within
+        );
+        // The simulated value is still reported.
+        assert_eq!(other.rows[0].simulated.clone().unwrap().mean, 3.0);
+        let shaped = compare(&published, &seeds, &["mtgox-2013-04-20".to_string()]);
+        assert_eq!(shaped.rows[0].within, Within::Yes);
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub struct Scenario {
     pub default_seed: u64,
     /// The routing policy name used when none is given.
     pub routing: String,
+    /// The published episodes it is shaped on (ids of [`crate::facts::published::EPISODES`]):
+    /// `shardsim facts` compares their single-episode figures with it.
+    pub shaped_on: Vec<String>,
     /// Stable hash of the scenario text.
     pub hash: u64,
     /// Where it came from, for messages and the manifest (never an absolute path).

@@ -40,6 +40,7 @@ pub(super) struct Meta {
     pub(super) metrics_interval: Option<Dur>,
     pub(super) seed: Option<u64>,
     pub(super) routing: Option<Spanned<String>>,
+    pub(super) shaped_on: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -84,6 +84,7 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
         config.monitor = Some(monitor(m));
     }
     check_with_cluster(ctx, &config, &groups)?;
+    let shaped_on = shaped_on(ctx, meta.shaped_on.as_ref())?;
     Ok(Scenario {
         name: meta.name.clone(),
         description: meta.description.clone(),
@@ -91,11 +92,47 @@ pub(super) fn build(ctx: &Ctx<'_>, raw: ScenarioFile) -> Result<Scenario, Scenar
         metrics_interval,
         default_seed: meta.seed.unwrap_or(1),
         routing,
+        shaped_on,
         hash: stable_hash(ctx.text.as_bytes()),
         origin: ctx.file.to_owned(),
         config,
         event_types: names.event_types,
     })
+}
+
+/// `[scenario] shaped_on`: each a known episode, once.
+fn shaped_on(
+    ctx: &Ctx<'_>,
+    def: Option<&toml::Spanned<Vec<String>>>,
+) -> Result<Vec<String>, ScenarioError> {
+    let Some(def) = def else {
+        return Ok(Vec::new());
+    };
+    let known = crate::facts::published::EPISODES;
+    for (i, id) in def.get_ref().iter().enumerate() {
+        if !known.iter().any(|(k, _)| k == id) {
+            let allowed: Vec<String> = known
+                .iter()
+                .map(|(k, what)| format!("`{k}` ({what})"))
+                .collect();
+            return ctx.err(
+                Some(def.span()),
+                "scenario.shaped_on",
+                format!(
+                    "unknown episode `{id}`: the published episodes are {}",
+                    allowed.join(", ")
+                ),
+            );
+        }
+        if def.get_ref()[..i].contains(id) {
+            return ctx.err(
+                Some(def.span()),
+                "scenario.shaped_on",
+                format!("`{id}` is named twice: name each episode once"),
+            );
+        }
+    }
+    Ok(def.get_ref().clone())
 }
 
 /// `[scenario]`'s name becomes part of result paths (`results/run-NAME-seed1`), so it may only
