@@ -31,25 +31,31 @@ pub fn command(args: &FactsArgs) -> Result<()> {
         scenario.name,
         describe_seeds(seeds)
     );
-    let per_seed = seeds
+    let series = seeds
         .par_iter()
-        .map(|&seed| -> Result<Vec<facts::MeasuredFact>> {
+        .map(|&seed| -> Result<facts::ActivitySeries> {
             let spec = RunSpec {
                 seed,
                 duration: args.duration.unwrap_or(FACTS_DURATION),
                 ..RunSpec::new(scenario.clone())
             };
             let done = simulate(&spec, |_| {})?;
-            let series = facts::from_run::activity(
+            facts::from_run::activity(
                 &spec.scenario.config(Some(spec.duration)),
                 done.sim.model(),
                 done.intervals,
             )
-            .map_err(|e| anyhow::anyhow!("seed {seed}: {e}"))?;
-            Ok(facts::measure(&series, &params))
+            .map_err(|e| anyhow::anyhow!("seed {seed}: {e}"))
         })
         .collect::<Result<Vec<_>>>()?;
-    let table = facts::compare(&published_facts(), &per_seed, &scenario.shaped_on);
+    let per_seed: Vec<_> = series.iter().map(|s| facts::measure(s, &params)).collect();
+    let all: Vec<&facts::ActivitySeries> = series.iter().collect();
+    let table = facts::compare(
+        &published_facts(),
+        &per_seed,
+        &facts::measure_pooled(&all),
+        &scenario.shaped_on,
+    );
     print!("{}", table.render());
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

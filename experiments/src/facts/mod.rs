@@ -3,8 +3,9 @@
 //!
 //! This module is the pure half: it knows nothing of the simulator's market types. The caller
 //! bins a run into an [`ActivitySeries`] (arrivals per interval, per cascade stage, |returns|, the
-//! calendar marks), [`measure`] turns one series into [`MeasuredFact`]s, and [`compare`] sets the
-//! facts of several seeds beside the [`published`] table as a [`FactsTable`].
+//! calendar marks), [`measure`] turns one series into [`MeasuredFact`]s, [`measure_pooled`] the
+//! series of all seeds into the facts measured on their pooled intraday profile, and [`compare`]
+//! sets both beside the [`published`] table as a [`FactsTable`].
 //!
 //! ```text
 //! series      the input type, clock arithmetic (hour of day, weekday), deseasonalising
@@ -130,7 +131,13 @@ impl Default for FactParams {
     }
 }
 
-/// Every stylised fact of one series, in a fixed order (the table's order).
+/// The facts measured on every seed's series at once: the intraday profile pooled over seeds
+/// (see [`seasonality`] for why).
+pub fn measure_pooled(series: &[&ActivitySeries]) -> Vec<MeasuredFact> {
+    seasonality::measure_pooled(series)
+}
+
+/// Every per-seed stylised fact of one series, in a fixed order (the table's order).
 pub fn measure(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact> {
     let mut facts = Vec::new();
     facts.extend(acf::measure(series, &params.acf_lags));
@@ -190,6 +197,7 @@ mod tests {
         let table = compare(
             &published_facts(),
             &[measure(&series, &FactParams::default())],
+            &measure_pooled(&[&series]),
             &[],
         );
         let within = |id: &str| {
@@ -224,7 +232,8 @@ mod tests {
             abs_returns: None,
             events: Vec::new(),
         };
-        let facts = measure(&series, &FactParams::default());
+        let mut facts = measure(&series, &FactParams::default());
+        facts.extend(measure_pooled(&[&series]));
         // Nothing can be measured, but the published facts all have a row saying why.
         for p in published_facts() {
             let f = facts.iter().find(|f| f.id == p.id);

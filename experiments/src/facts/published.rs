@@ -166,12 +166,16 @@ const PUBLISHED: &[PublishedFact] = &[
     PublishedFact {
         id: "intraday_peak_hour",
         what: "busiest UTC hour (start)",
-        value: Point(15.0),
+        value: Range {
+            low: 15.0,
+            high: 16.0,
+        },
         tolerance: Absolute(1.0),
-        tolerance_why: "one venue over 30 days; Eross et al. (2019, RIBAF 49) see volume \
-             rising to about 16:00 GMT",
+        tolerance_why: "the sources disagree by an hour (one venue vs 38, 2020 vs 2019-22); \
+             Eross et al. (2019, RIBAF 49) see volume rising to about 16:00 GMT",
         source: "Cointelegraph 2020-07-03 citing Skew: Coinbase, 30 days, busiest 15-16 UTC \
-             (industry; sources §4)",
+             (industry); Brauneis, Mestel & Theissen (2024, Rev. Quant. Finance & Accounting \
+             64): 1,940 pairs on 38 exchanges, activity peaks 16-17 UTC (sources §4)",
         kind: Cited,
         episode: None,
     },
@@ -240,21 +244,6 @@ const PUBLISHED: &[PublishedFact] = &[
              rising before the release but give no size: we choose a build-up above 1 and \
              below the post-release multiple",
         source: "size not found (sources §5); chosen",
-        kind: Chosen,
-        episode: None,
-    },
-    PublishedFact {
-        id: "event_multiple_funding",
-        what: "activity after a funding settlement / baseline",
-        value: Range {
-            low: 1.05,
-            high: 1.5,
-        },
-        tolerance: Absolute(0.0),
-        tolerance_why: "volume spikes at funding times not found; Hansen, Kim & Kimbrough \
-             (2024, JFEC) attribute part of the intraday periodicity to funding times: we \
-             choose a small, visible burst",
-        source: "not found (sources §6); chosen",
         kind: Chosen,
         episode: None,
     },

@@ -5,7 +5,9 @@
 //! Rows come in the order of the measured facts, then any published fact nothing measured. A
 //! fact measured on some seeds and n/a on others is summarised over the seeds where it applies
 //! (the seed count says how many); n/a on every seed, it is n/a with the first seed's reason.
-//! A measured fact without a published value is kept (its published column is empty).
+//! A measured fact without a published value is kept (its published column is empty). A fact
+//! measured once on all seeds together (the pooled intraday profile) has no interval; its row
+//! says "pooled".
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +24,8 @@ pub struct SimulatedSummary {
     pub half_width: Option<f64>,
     /// How many seeds it applies to.
     pub seeds: usize,
+    /// Measured once on the seeds pooled, not averaged over per-seed values.
+    pub pooled: bool,
 }
 
 /// Whether the simulated mean agrees with the published value.
@@ -78,19 +82,21 @@ fn summarise(values: &[&Measured]) -> Result<SimulatedSummary, String> {
         mean: e.mean,
         half_width: e.ci_high.map(|h| h - e.mean),
         seeds: applicable.len(),
+        pooled: false,
     })
 }
 
-/// Sets the facts of each seed (`per_seed[s]` = [`super::measure`] of seed `s`) beside the
-/// published table.
+/// Sets the facts of each seed (`per_seed[s]` = [`super::measure`] of seed `s`) and those
+/// measured on all seeds pooled ([`super::measure_pooled`]) beside the published table.
 pub fn compare(
     published: &[PublishedFact],
     per_seed: &[Vec<MeasuredFact>],
+    pooled: &[MeasuredFact],
     shaped_on: &[String],
 ) -> FactsTable {
     // The ids in first-seen order, with their description.
     let mut ids: Vec<(String, String)> = Vec::new();
-    for fact in per_seed.iter().flatten() {
+    for fact in pooled.iter().chain(per_seed.iter().flatten()) {
         if !ids.iter().any(|(id, _)| *id == fact.id) {
             ids.push((fact.id.clone(), fact.what.clone()));
         }
@@ -107,10 +113,18 @@ pub fn compare(
                 .iter()
                 .flat_map(|facts| facts.iter().filter(|f| f.id == id).map(|f| &f.value))
                 .collect();
-            let simulated = if values.is_empty() {
-                Err("not measured on this scenario".to_string())
-            } else {
-                summarise(&values)
+            let simulated = match pooled.iter().find(|f| f.id == id) {
+                Some(f) => match &f.value {
+                    Measured::Value(x) => Ok(SimulatedSummary {
+                        mean: *x,
+                        half_width: None,
+                        seeds: per_seed.len(),
+                        pooled: true,
+                    }),
+                    Measured::NotApplicable(why) => Err(why.clone()),
+                },
+                None if values.is_empty() => Err("not measured on this scenario".to_string()),
+                None => summarise(&values),
             };
             let published = published.iter().find(|p| p.id == id).cloned();
             let within = match (&simulated, &published) {
@@ -178,7 +192,14 @@ fn simulated_text(s: &Result<SimulatedSummary, String>) -> String {
             mean,
             half_width: Some(h),
             seeds,
+            ..
         }) => format!("{} ± {} (n={seeds})", num(*mean), num(*h)),
+        Ok(SimulatedSummary {
+            mean,
+            seeds,
+            pooled: true,
+            ..
+        }) => format!("{} (pooled, n={seeds})", num(*mean)),
         Ok(SimulatedSummary { mean, seeds, .. }) => format!("{} (n={seeds})", num(*mean)),
         Err(_) => "n/a".to_string(),
     }
@@ -253,6 +274,7 @@ impl FactsTable {
                     simulated_mean: sim.map(|s| s.mean),
                     simulated_half_width: sim.and_then(|s| s.half_width),
                     seeds: sim.map_or(0, |s| s.seeds),
+                    pooled: sim.is_some_and(|s| s.pooled),
                     published_low: band.map(|b| b.0),
                     published_high: band.map(|b| b.1),
                     agree_low: p.map(|p| p.band().0),
@@ -289,6 +311,8 @@ pub struct FactCsvRow {
     pub simulated_half_width: Option<f64>,
     /// Seeds it applies to.
     pub seeds: usize,
+    /// Measured once on the seeds pooled (no interval), not as a mean over seeds.
+    pub pooled: bool,
     /// Published value, or the low end of the published range.
     pub published_low: Option<f64>,
     /// Published value, or the high end of the published range.
@@ -390,7 +414,36 @@ mod tests {
                 seed(4.0, Err("no macro events".to_string())),
             ],
             &[],
+            &[],
         )
+    }
+
+    /// A pooled fact is the one value measured on all seeds: no interval, the seed count of the
+    /// run, ahead of the per-seed rows, and it wins over a per-seed value of the same id.
+    #[test]
+    fn a_pooled_fact_is_one_value_over_all_seeds() {
+        let pooled = [MeasuredFact::new("ratio", "a ratio", Ok(4.0))];
+        let seeds = [seed(1.0, Ok(2.0)), seed(1.0, Ok(2.0)), seed(1.0, Ok(2.0))];
+        let t = compare(&published(), &seeds, &pooled, &[]);
+        assert_eq!(t.rows[0].id, "ratio");
+        let s = t.rows[0].simulated.clone().unwrap();
+        assert_eq!(
+            (s.mean, s.half_width, s.seeds, s.pooled),
+            (4.0, None, 3, true)
+        );
+        assert_eq!(t.rows[0].within, Within::Yes);
+        assert!(t.render().contains("4 (pooled, n=3)"));
+        assert!(t.csv_rows()[0].pooled && !t.csv_rows()[1].pooled);
+        let unmeasurable = [MeasuredFact::new(
+            "ratio",
+            "a ratio",
+            Err("too short".into()),
+        )];
+        let t = compare(&published(), &seeds, &unmeasurable, &[]);
+        assert_eq!(
+            t.rows[0].within,
+            Within::NotApplicable("too short".to_string())
+        );
     }
 
     #[test]
@@ -423,7 +476,7 @@ mod tests {
         let mut published = published();
         published[0].episode = Some("mtgox-2013-04-20");
         let seeds = [seed(3.0, Ok(4.5))];
-        let other = compare(&published, &seeds, &["oct-2025-cascade".to_string()]);
+        let other = compare(&published, &seeds, &[], &["oct-2025-cascade".to_string()]);
         assert!(
             matches!(&other.rows[0].within, Within::NotApplicable(why) if why.contains("(mtgox-2013-04-20)")),
             "{:?}",
@@ -431,7 +484,7 @@ mod tests {
         );
         // The simulated value is still reported.
         assert_eq!(other.rows[0].simulated.clone().unwrap().mean, 3.0);
-        let shaped = compare(&published, &seeds, &["mtgox-2013-04-20".to_string()]);
+        let shaped = compare(&published, &seeds, &[], &["mtgox-2013-04-20".to_string()]);
         assert_eq!(shaped.rows[0].within, Within::Yes);
     }
 
@@ -465,7 +518,7 @@ n/a unmeasured: not measured on this scenario
             text.lines()
                 .nth(3)
                 .unwrap()
-                .starts_with("funding,a multiple,,,0,1.2,1.2,")
+                .starts_with("funding,a multiple,,,0,false,1.2,1.2,")
         );
         let json = serde_json::to_string(&rows).unwrap();
         let back: Vec<FactCsvRow> = serde_json::from_str(&json).unwrap();

@@ -5,7 +5,7 @@
 //!  market/calendar  realised impacts of the public calendar ─┼─▶ price = vol × calendar × cycle
 //!  cycle            hourly × weekend (no randomness)        ─┘        │ Erlang delay per stage
 //!                                                           arbitrage ▶ trade ▶ risk ▶ liquidation
-//!  market/noise     n(t): minute-scale OU, × every stage after the cascade ─┘
+//!  market/noise[i]  n_i(t): minute-scale OU per stage, × that stage after the cascade
 //! ```
 //!
 //! Each exposed source gets its own channel: the root built with its elasticity and event
@@ -14,8 +14,8 @@
 //! intensity bound on a step is that value and the segment ends at the next grid point:
 //! thinning stays exact, and the per-arrival cost is one index into a `Vec`.
 //!
-//! Randomness comes only from `market/vol`, `market/noise` and `market/calendar`, drawn at build before any
-//! arrival: the path never depends on routing, and no other stream moves.
+//! Randomness comes only from `market/vol`, `market/noise` and `market/calendar`, drawn at build
+//! before any arrival: the path never depends on routing, and no other stream moves.
 //!
 //! **Hidden vs public.** [`MarketPath`] is the world's hidden state (latent x, per-stage
 //! multipliers, realised impacts); [`MarketPath::public_calendar`] is what an operator knows in
@@ -49,8 +49,8 @@ const NO_CHANNEL: u32 = u32::MAX;
 pub struct MarketPath {
     step: SimDuration,
     log_vol: Vec<f64>,
-    /// The activity noise's multiplier per grid point (empty: no noise).
-    noise: Vec<f64>,
+    /// Per cascade stage, the activity noise's multiplier per grid point (empty: no noise).
+    noise: Vec<Vec<f64>>,
     /// Reference multipliers per stage (elasticity 1, sensitivity 1, leading venue).
     stages: Vec<Vec<f64>>,
     events: Vec<RealisedEvent>,
@@ -89,7 +89,8 @@ impl MarketPath {
             Some(v) => vol::draw_log_vol(v, step, points, &mut streams.stream("market/vol")),
             None => vec![0.0; points],
         };
-        // Its own stream, so that adding noise leaves every other draw as it was.
+        // One stream per stage, none shared with another draw: adding noise leaves every other
+        // draw as it was, and the stages' jitters are independent of each other.
         let noise = config.noise.map_or_else(Vec::new, |n| {
             let ou = LatentVol {
                 half_life: n.half_life,
@@ -98,9 +99,15 @@ impl MarketPath {
                 jump_mean: 0.0,
             };
             let norm = n.sd * n.sd / 2.0;
-            vol::draw_log_vol(&ou, step, points, &mut streams.stream("market/noise"))
-                .into_iter()
-                .map(|x| libm::exp(x - norm))
+            CascadeStage::ALL
+                .iter()
+                .map(|stage| {
+                    let mut rng = streams.stream_indexed("market/noise", stage.index() as u64);
+                    vol::draw_log_vol(&ou, step, points, &mut rng)
+                        .into_iter()
+                        .map(|x| libm::exp(x - norm))
+                        .collect()
+                })
                 .collect()
         });
         let events = calendar::realise(
@@ -181,8 +188,13 @@ impl MarketPath {
                 }
             }
         }
-        for (v, n) in series.iter_mut().zip(&self.noise) {
-            *v *= n;
+        // Each stage's own jitter, after the cascade: a stage's minute-to-minute wobble is its
+        // own, and being independent across stages it adds no lag-0 co-movement that would
+        // hide the cascade's lags.
+        if let Some(noise) = self.noise.get(exposure.stage.index()) {
+            for (v, n) in series.iter_mut().zip(noise) {
+                *v *= n;
+            }
         }
         if shift > 0 {
             let first = series[0];
