@@ -463,3 +463,49 @@ fn one_high_event_at_2h(name: &str, lead: SimDuration, share: f64) -> MarketConf
         ..MarketConfig::default()
     }
 }
+
+/// The activity noise alone: each stage's multiplier has mean 1 and a one-step (10 s)
+/// autocorrelation of log near exp(−ln 2 · 10 / 30) ≈ 0.79, and the stages' draws are
+/// independent (so the noise adds no lag-0 co-movement that would hide the cascade's lags).
+#[test]
+fn activity_noise_is_mean_one_short_memory_and_independent_across_stages() {
+    let config = MarketConfig {
+        noise: Some(ActivityNoise::default()),
+        ..MarketConfig::default()
+    };
+    let stage = |stage| {
+        exposed(
+            "s",
+            1.0,
+            MarketExposure {
+                stage,
+                ..MarketExposure::default()
+            },
+        )
+    };
+    let sources = [stage(CascadeStage::Price), stage(CascadeStage::Trade)];
+    let path = MarketPath::draw(&config, &sources, hours(48), &RngStreams::new(5));
+    let (price, trade) = (&path.channels[0], &path.channels[1]);
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    assert!((mean(price) - 1.0).abs() < 0.05, "mean {}", mean(price));
+    assert!((mean(trade) - 1.0).abs() < 0.05, "mean {}", mean(trade));
+    let logs = |x: &[f64]| x.iter().map(|v| libm::log(*v)).collect::<Vec<_>>();
+    let corr = |a: &[f64], b: &[f64]| {
+        let (ma, mb) = (mean(a), mean(b));
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
+        cov / libm::sqrt(va * vb)
+    };
+    let lp = logs(price);
+    let one_step = corr(&lp[1..], &lp[..lp.len() - 1]);
+    assert!(
+        (one_step - 0.79).abs() < 0.03,
+        "one-step autocorrelation {one_step}"
+    );
+    let across = corr(&lp, &logs(trade));
+    assert!(
+        across.abs() < 0.05,
+        "price and trade noise correlate: {across}"
+    );
+}
