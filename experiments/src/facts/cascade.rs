@@ -10,7 +10,8 @@
 //! hours before and after"): within the span ([`FactParams::liquidation_span`], 14 h) centred on
 //! the busiest liquidation interval, the core is the shortest run of intervals holding
 //! [`FactParams::liquidation_core_share`] (70 %) of the span's liquidations. Reported: its
-//! duration, its rate over the rest of the span's, and the lag from the last macro event before
+//! duration, its rate over the rate in the flanks ([`FactParams::liquidation_flank`], 2 h on
+//! each side: "the hours before and after"), and the lag from the last macro event before
 //! the core to the core's start (Amberdata: tariff news 14:57 UTC, cascade 20:50 UTC).
 
 use super::series::{ActivitySeries, deseasonalise};
@@ -160,15 +161,19 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
             liquidation_core(x, span, share).map(|c| (x, c))
         });
     let duration = core.clone().map(|(_, c)| c.len as f64 * minutes);
+    let flank = series.intervals_in(params.liquidation_flank);
     let intensity = core.clone().and_then(|(x, c)| {
-        let (start, len, from, to) = (c.start, c.len, c.span_from, c.span_to);
-        let inside: f64 = x[start..start + len].iter().sum();
-        let rest = (to - from) - len;
-        let outside: f64 = x[from..to].iter().sum::<f64>() - inside;
-        if rest == 0 || outside <= 0.0 {
-            return Err("no liquidations outside the core".to_string());
+        let flank = flank?;
+        let (start, end) = (c.start, c.start + c.len);
+        let inside: f64 = x[start..end].iter().sum::<f64>() / c.len as f64;
+        let before = &x[start.saturating_sub(flank)..start];
+        let after = &x[end..(end + flank).min(x.len())];
+        let around = before.len() + after.len();
+        let outside: f64 = before.iter().chain(after).sum();
+        if around == 0 || outside <= 0.0 {
+            return Err("no liquidations in the hours around the core".to_string());
         }
-        Ok((inside / len as f64) / (outside / rest as f64))
+        Ok(inside / (outside / around as f64))
     });
     let lag = core.and_then(|(_, c)| {
         let start_ns = c.start as u64 * series.interval.as_nanos();
@@ -189,7 +194,7 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
         ),
         MeasuredFact::new(
             "liquidation_core_intensity",
-            "liquidation rate in the core / rest of the span",
+            "liquidation rate in the core / the flanks around it",
             intensity,
         ),
         MeasuredFact::new(
@@ -262,8 +267,9 @@ mod tests {
     }
 
     /// Liquidations at 0.1/min with a 40-min block at 6/min holding 75 % of the 14 h span: the
-    /// shortest run with 70 % (224 of 320) is 38 min of the block (228), at a rate of
-    /// (228/38) / (92/802) over the rest; the macro event 350 min earlier is the lag.
+    /// shortest run with 70 % (224 of 320) is 38 min of the block (228), at a rate of 6/min
+    /// against the 2 h flanks' (238 × 0.1 + 2 × 6) / 240 (the block's other 2 minutes fall in
+    /// a flank); the macro event 350 min earlier is the lag.
     #[test]
     fn the_liquidation_core_is_the_shortest_run_with_its_share() {
         let mut liq = vec![0.1; 2880];
@@ -286,7 +292,10 @@ mod tests {
         let Measured::Value(i) = get(&facts, "liquidation_core_intensity") else {
             panic!()
         };
-        assert!((i - (228.0 / 38.0) / (92.0 / 802.0)).abs() < 1e-9, "{i}");
+        assert!(
+            (i - 6.0 / ((238.0 * 0.1 + 12.0) / 240.0)).abs() < 1e-9,
+            "{i}"
+        );
         assert_eq!(get(&facts, "macro_to_cascade_lag"), Measured::Value(350.0));
         let Measured::NotApplicable(why) = get(&facts, "cascade_lag") else {
             panic!()
