@@ -338,10 +338,24 @@ mod tests {
         assert_eq!(with_market(|_| {}).validate(), Ok(()));
     }
 
+    /// Each case's configuration is refused naming its item and field, with `text` in the
+    /// message.
+    fn assert_refusals(cases: Vec<(ClusterConfig, ConfigItem, &str, &str)>) {
+        for (config, item, field, text) in cases {
+            let (got_item, got_field, message) = refused(&config);
+            assert_eq!(
+                (got_item, got_field),
+                (Some(item), Some(field)),
+                "{message}"
+            );
+            assert!(message.contains(text), "{field}: {message}");
+        }
+    }
+
     #[test]
-    fn each_bad_field_is_named_with_what_is_allowed() {
+    fn each_bad_market_field_is_named_with_what_is_allowed() {
         let m = ConfigItem::Market;
-        let cases: Vec<(ClusterConfig, ConfigItem, &str, &str)> = vec![
+        assert_refusals(vec![
             (
                 with_market(|m| m.step = SimDuration::ZERO),
                 m,
@@ -385,6 +399,13 @@ mod tests {
                 "noise.sd",
                 "got -0.1",
             ),
+        ]);
+    }
+
+    #[test]
+    fn each_bad_calendar_cycle_or_venue_field_is_named_with_what_is_allowed() {
+        let m = ConfigItem::Market;
+        assert_refusals(vec![
             (
                 with_market(|m| {
                     m.funding.as_mut().unwrap().offset = SimDuration::from_mins(9 * 60)
@@ -438,16 +459,7 @@ mod tests {
                 "exchange",
                 "refers to exchange 99",
             ),
-        ];
-        for (config, item, field, text) in cases {
-            let (got_item, got_field, message) = refused(&config);
-            assert_eq!(
-                (got_item, got_field),
-                (Some(item), Some(field)),
-                "{message}"
-            );
-            assert!(message.contains(text), "{field}: {message}");
-        }
+        ]);
     }
 
     #[test]
