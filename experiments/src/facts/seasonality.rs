@@ -138,7 +138,61 @@ pub fn measure(series: &ActivitySeries) -> Vec<MeasuredFact> {
 #[cfg(test)]
 mod tests {
     use super::super::Measured;
+    use super::super::series::testing::series;
     use super::*;
+
+    /// Two days of 10-min intervals with level 1 except 4 at 15:00 and 0.5 at 09:00: the profile
+    /// averages 1, peaks at 15, bottoms at 9, and its ratio is 4 / 0.5 = 8.
+    #[test]
+    fn the_profile_finds_the_peak_and_trough_hours() {
+        let total: Vec<f64> = (0..2 * 144)
+            .map(|i| match (i / 6) % 24 {
+                15 => 4.0,
+                9 => 0.5,
+                _ => 1.0,
+            })
+            .collect();
+        // A partial third day that would move the peak if it counted.
+        let mut total = total;
+        total.extend(std::iter::repeat_n(100.0, 6));
+        let s = series(10, total);
+        let p = intraday_profile(&s).unwrap();
+        assert!((p.iter().sum::<f64>() / 24.0 - 1.0).abs() < 1e-12);
+        let facts = measure_pooled(&[&s]);
+        assert_eq!(facts[0].value, Measured::Value(15.0));
+        assert_eq!(facts[1].value, Measured::Value(9.0));
+        let Measured::Value(r) = facts[2].value else {
+            panic!()
+        };
+        assert!((r - 8.0).abs() < 1e-12, "{r}");
+    }
+
+    /// One week, weekdays at 10 and the weekend at 4: ratio 0.4.
+    #[test]
+    fn the_weekend_ratio_compares_saturday_and_sunday_to_weekdays() {
+        let total: Vec<f64> = (0..7 * 24)
+            .map(|h| if h / 24 >= 5 { 4.0 } else { 10.0 })
+            .collect();
+        let r = weekend_weekday_ratio(&series(60, total)).unwrap();
+        assert!((r - 0.4).abs() < 1e-12, "{r}");
+    }
+
+    #[test]
+    fn runs_without_a_weekend_or_a_whole_day_are_n_a() {
+        let five_days = series(60, vec![1.0; 5 * 24 + 23]);
+        let why = weekend_weekday_ratio(&five_days).unwrap_err();
+        assert!(why.contains("no whole weekend day"), "{why}");
+        let half_day = series(60, vec![1.0; 12]);
+        assert!(intraday_profile(&half_day).unwrap_err().contains("one day"));
+        let silent = series(60, vec![0.0; 24]);
+        assert!(
+            intraday_profile(&silent)
+                .unwrap_err()
+                .contains("no activity")
+        );
+        let odd = series(7, vec![1.0; 1000]);
+        assert!(intraday_profile(&odd).is_err());
+    }
 
     /// One day of hourly intervals: level 1, `peak_value` at hour 15 and 1.2 at hour 18.
     fn day(peak_value: f64) -> ActivitySeries {
@@ -149,13 +203,7 @@ mod tests {
                 _ => 1.0,
             })
             .collect();
-        ActivitySeries {
-            interval: SimDuration::from_mins(60),
-            total,
-            by_stage: Vec::new(),
-            abs_returns: None,
-            events: Vec::new(),
-        }
+        series(60, total)
     }
 
     /// Seed A peaks at 18 (its 15 is only 1.1), seed B at 15 (1.5): pooled, hour 15 averages
