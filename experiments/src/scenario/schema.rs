@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use shardsim_sim::cluster::{
-    CascadeStage, CpuClass, EventKind, ImpactClass, LeadShape, Priority, RiskLevel, RiskTier,
-    Urgency,
-};
+use shardsim_sim::cluster::{CpuClass, Priority, RiskLevel, RiskTier, Urgency};
 use toml::Spanned;
 
 use crate::io::units::Dur;
+
+mod market;
+
+pub(super) use market::*;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -293,155 +294,6 @@ pub(super) struct WorkloadDef {
     pub(super) profiles: BTreeMap<String, Vec<f64>>,
 }
 
-/// `[workload.sources.market]`: a source's exposure to the market world.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ExposureDef {
-    pub(super) stage: StageDef,
-    pub(super) vol_elasticity: Option<f64>,
-    pub(super) event_sensitivity: Option<f64>,
-}
-
-/// A cascade stage.
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum StageDef {
-    Price,
-    Arbitrage,
-    Trade,
-    Risk,
-    Liquidation,
-}
-
-/// `[market]`: the latent market world (every sub-table optional; absent fields take the
-/// defaults of `shardsim_sim::cluster::MarketConfig`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct MarketDef {
-    pub(super) step: Option<Dur>,
-    pub(super) return_sd: Option<f64>,
-    pub(super) cap: Option<f64>,
-    pub(super) impacts: Option<ImpactsDef>,
-    pub(super) volatility: Option<VolatilityDef>,
-    pub(super) noise: Option<NoiseDef>,
-    #[serde(default)]
-    pub(super) calendar: Vec<CalendarEventDef>,
-    pub(super) funding: Option<FundingDef>,
-    pub(super) cycle: Option<CycleDef>,
-    pub(super) cascade: Option<CascadeDef>,
-    #[serde(default)]
-    pub(super) venues: Vec<VenueDef>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ImpactsDef {
-    pub(super) low: Option<f64>,
-    pub(super) medium: Option<f64>,
-    pub(super) high: Option<f64>,
-    pub(super) spread: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct VolatilityDef {
-    pub(super) half_life: Option<Dur>,
-    pub(super) sd: Option<f64>,
-    pub(super) jumps_per_day: Option<f64>,
-    pub(super) jump_mean: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct NoiseDef {
-    pub(super) half_life: Option<Dur>,
-    pub(super) sd: Option<f64>,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum EventKindDef {
-    Macro,
-    Funding,
-    Expiry,
-    Unlock,
-    Launch,
-    Maintenance,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum ImpactDef {
-    Low,
-    Medium,
-    High,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, Default)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum LeadShapeDef {
-    #[default]
-    Linear,
-    Exponential,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CalendarEventDef {
-    pub(super) name: String,
-    pub(super) kind: EventKindDef,
-    /// Time since the run's start (day 0 is a Monday, 00:00 UTC).
-    pub(super) at: Dur,
-    pub(super) impact: ImpactDef,
-    pub(super) lead: Option<Dur>,
-    #[serde(default)]
-    pub(super) lead_shape: LeadShapeDef,
-    pub(super) lead_share: Option<f64>,
-    pub(super) half_life: Dur,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct FundingDef {
-    pub(super) period: Option<Dur>,
-    pub(super) offset: Option<Dur>,
-    pub(super) impact: Option<ImpactDef>,
-    pub(super) lead: Option<Dur>,
-    pub(super) lead_shape: Option<LeadShapeDef>,
-    pub(super) lead_share: Option<f64>,
-    pub(super) half_life: Option<Dur>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CycleDef {
-    pub(super) hourly: Option<Vec<f64>>,
-    pub(super) weekend: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct StageLagDef {
-    pub(super) mean: Dur,
-    pub(super) order: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CascadeDef {
-    pub(super) arbitrage: Option<StageLagDef>,
-    pub(super) trade: Option<StageLagDef>,
-    pub(super) risk: Option<StageLagDef>,
-    pub(super) liquidation: Option<StageLagDef>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct VenueDef {
-    pub(super) exchange: Spanned<String>,
-    pub(super) lag: Dur,
-}
-
 #[derive(Debug, Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum FaultKindDef {
@@ -549,50 +401,6 @@ impl From<UrgencyDef> for Urgency {
             UrgencyDef::Normal => Urgency::Normal,
             UrgencyDef::High => Urgency::High,
             UrgencyDef::Critical => Urgency::Critical,
-        }
-    }
-}
-
-impl From<StageDef> for CascadeStage {
-    fn from(s: StageDef) -> CascadeStage {
-        match s {
-            StageDef::Price => CascadeStage::Price,
-            StageDef::Arbitrage => CascadeStage::Arbitrage,
-            StageDef::Trade => CascadeStage::Trade,
-            StageDef::Risk => CascadeStage::Risk,
-            StageDef::Liquidation => CascadeStage::Liquidation,
-        }
-    }
-}
-
-impl From<EventKindDef> for EventKind {
-    fn from(k: EventKindDef) -> EventKind {
-        match k {
-            EventKindDef::Macro => EventKind::Macro,
-            EventKindDef::Funding => EventKind::Funding,
-            EventKindDef::Expiry => EventKind::Expiry,
-            EventKindDef::Unlock => EventKind::Unlock,
-            EventKindDef::Launch => EventKind::Launch,
-            EventKindDef::Maintenance => EventKind::Maintenance,
-        }
-    }
-}
-
-impl From<ImpactDef> for ImpactClass {
-    fn from(i: ImpactDef) -> ImpactClass {
-        match i {
-            ImpactDef::Low => ImpactClass::Low,
-            ImpactDef::Medium => ImpactClass::Medium,
-            ImpactDef::High => ImpactClass::High,
-        }
-    }
-}
-
-impl From<LeadShapeDef> for LeadShape {
-    fn from(l: LeadShapeDef) -> LeadShape {
-        match l {
-            LeadShapeDef::Linear => LeadShape::Linear,
-            LeadShapeDef::Exponential => LeadShape::Exponential,
         }
     }
 }

@@ -168,8 +168,8 @@ pub use spec::function::{
 };
 pub use spec::market::{
     ActivityNoise, Cascade, CascadeStage, Cycle, DEFAULT_HOURLY, EventKind, EventProfile, Funding,
-    ImpactClass, ImpactScale, LatentVol, LeadShape, MarketConfig, MarketExposure, ScheduledEvent,
-    StageLag,
+    ImpactClass, ImpactScale, LatentVol, LeadShape, LiquidationSpiral, MarketConfig,
+    MarketExposure, ScheduledEvent, StageLag,
 };
 pub use spec::settings::{Change, MonitorConfig, ScheduledChange, SelectionWeights};
 pub use spec::topology::{

@@ -2,15 +2,15 @@
 //! the cluster's defaults (which cite their sources), and the cluster checks every value.
 
 use shardsim_sim::cluster::{
-    ActivityNoise, Cascade, Cycle, EventProfile, Funding, ImpactScale, LatentVol, MarketConfig,
-    MarketExposure, ScheduledEvent, StageLag,
+    ActivityNoise, Cascade, Cycle, EventProfile, Funding, ImpactScale, LatentVol,
+    LiquidationSpiral, MarketConfig, MarketExposure, ScheduledEvent, StageLag,
 };
 use shardsim_sim::{SimDuration, SimTime};
 
 use crate::scenario::error::ScenarioError;
 use crate::scenario::resolve::Resolver;
 use crate::scenario::schema::{
-    CascadeDef, CycleDef, ExposureDef, FundingDef, ImpactsDef, MarketDef, StageLagDef,
+    CascadeDef, CycleDef, ExposureDef, FundingDef, ImpactsDef, MarketDef, SpiralDef, StageLagDef,
     VolatilityDef,
 };
 
@@ -56,6 +56,7 @@ pub(super) fn market(names: &Resolver<'_>, def: &MarketDef) -> Result<MarketConf
         impacts: def.impacts.as_ref().map_or(d.impacts, impacts),
         cycle: def.cycle.as_ref().map(cycle),
         cascade: def.cascade.as_ref().map(cascade),
+        spiral: def.spiral.as_ref().map(spiral),
         venues,
         return_sd: def.return_sd.unwrap_or(d.return_sd),
         cap: def.cap.unwrap_or(d.cap),
@@ -118,6 +119,19 @@ fn cascade(c: &CascadeDef) -> Cascade {
         trade: lag(&c.trade, d.trade),
         risk: lag(&c.risk, d.risk),
         liquidation: lag(&c.liquidation, d.liquidation),
+    }
+}
+
+fn spiral(s: &SpiralDef) -> LiquidationSpiral {
+    let d = LiquidationSpiral::default();
+    LiquidationSpiral {
+        threshold: s.threshold.unwrap_or(d.threshold),
+        hazard_per_hour: s.hazard_per_hour.unwrap_or(d.hazard_per_hour),
+        peak: s.peak.unwrap_or(d.peak),
+        spread: s.spread.unwrap_or(d.spread),
+        rise: s.rise.map_or(d.rise, |r| r.0),
+        half_life: s.half_life.map_or(d.half_life, |h| h.0),
+        refractory: s.refractory.map_or(d.refractory, |r| r.0),
     }
 }
 

@@ -115,6 +115,15 @@ impl ClusterConfig {
             positive_time(item, "noise.half_life", n.half_life)?;
             in_range(item, "noise.sd", n.sd, 0.0, MAX_LOG_VOL)?;
         }
+        if let Some(sp) = &m.spiral {
+            in_range(item, "spiral.threshold", sp.threshold, 0.0, 1e3)?;
+            in_range(item, "spiral.hazard_per_hour", sp.hazard_per_hour, 0.0, 1e4)?;
+            in_range(item, "spiral.peak", sp.peak, 1.0, 1e4)?;
+            in_range(item, "spiral.spread", sp.spread, 0.0, 3.0)?;
+            positive_time(item, "spiral.rise", sp.rise)?;
+            positive_time(item, "spiral.half_life", sp.half_life)?;
+            time(item, "spiral.refractory", sp.refractory)?;
+        }
         validate_calendar(m, self.arrivals_until)?;
         if let Some(f) = &m.funding {
             positive_time(item, "funding.period", f.period)?;
@@ -308,6 +317,7 @@ mod tests {
         let mut m = MarketConfig {
             volatility: Some(LatentVol::default()),
             noise: Some(ActivityNoise::default()),
+            spiral: Some(LiquidationSpiral::default()),
             funding: Some(Funding::default()),
             cycle: Some(Cycle::default()),
             cascade: Some(Cascade::default()),
@@ -398,6 +408,18 @@ mod tests {
                 m,
                 "noise.sd",
                 "got -0.1",
+            ),
+            (
+                with_market(|m| m.spiral.as_mut().unwrap().peak = 0.5),
+                m,
+                "spiral.peak",
+                "between 1 and",
+            ),
+            (
+                with_market(|m| m.spiral.as_mut().unwrap().rise = SimDuration::ZERO),
+                m,
+                "spiral.rise",
+                "positive",
             ),
         ]);
     }

@@ -5,6 +5,7 @@
 //!  market/calendar  realised impacts of the public calendar ─┼─▶ price = vol × calendar × cycle
 //!  cycle            hourly × weekend (no randomness)        ─┘        │ Erlang delay per stage
 //!                                                           arbitrage ▶ trade ▶ risk ▶ liquidation
+//!  market/spiral    liquidation spirals started by the liquidation stage's stress, × that stage
 //!  market/noise[i]  n_i(t): minute-scale OU per stage, × that stage after the cascade
 //! ```
 //!
@@ -14,7 +15,8 @@
 //! intensity bound on a step is that value and the segment ends at the next grid point:
 //! thinning stays exact, and the per-arrival cost is one index into a `Vec`.
 //!
-//! Randomness comes only from `market/vol`, `market/noise` and `market/calendar`, drawn at build
+//! Randomness comes only from `market/vol`, `market/noise`, `market/calendar` and
+//! `market/spiral`, drawn at build
 //! before any arrival: the path never depends on routing, and no other stream moves.
 //!
 //! **Hidden vs public.** [`MarketPath`] is the world's hidden state (latent x, per-stage
@@ -24,6 +26,7 @@
 
 pub(crate) mod calendar;
 pub(crate) mod cascade;
+pub(crate) mod spiral;
 pub(crate) mod vol;
 
 #[cfg(test)]
@@ -37,6 +40,7 @@ use crate::time::{SimDuration, SimTime};
 
 pub use calendar::PublicEvent;
 use calendar::RealisedEvent;
+pub use spiral::SpiralStart;
 
 const HOUR_NS: u64 = 3_600_000_000_000;
 const DAY_NS: u64 = 24 * HOUR_NS;
@@ -51,6 +55,9 @@ pub struct MarketPath {
     log_vol: Vec<f64>,
     /// Per cascade stage, the activity noise's multiplier per grid point (empty: no noise).
     noise: Vec<Vec<f64>>,
+    /// The liquidation spirals' starts, and their multiplier per grid point (empty: none).
+    spiral_starts: Vec<SpiralStart>,
+    spiral: Vec<f64>,
     /// Reference multipliers per stage (elasticity 1, sensitivity 1, leading venue).
     stages: Vec<Vec<f64>>,
     events: Vec<RealisedEvent>,
@@ -121,6 +128,8 @@ impl MarketPath {
             step,
             log_vol,
             noise,
+            spiral_starts: Vec::new(),
+            spiral: Vec::new(),
             stages: Vec::new(),
             events,
             public,
@@ -129,6 +138,17 @@ impl MarketPath {
             source_shift: Vec::new(),
         };
         let reference = MarketExposure::default();
+        if let Some(sp) = &config.spiral {
+            // The stress: what the cascade delivers to liquidations, before any noise.
+            let liquidation = MarketExposure {
+                stage: CascadeStage::Liquidation,
+                ..reference
+            };
+            let stress = path.cascaded(config, &liquidation);
+            let mut rng = streams.stream("market/spiral");
+            path.spiral_starts = spiral::draw_starts(sp, &stress, step, &mut rng);
+            path.spiral = spiral::multiplier(sp, &path.spiral_starts, step, points);
+        }
         path.stages = CascadeStage::ALL
             .iter()
             .map(|&stage| path.channel(config, &MarketExposure { stage, ..reference }, 0))
@@ -148,8 +168,40 @@ impl MarketPath {
         path
     }
 
-    /// The multiplier series of one exposure: root, cascade to its stage, venue shift, clamp.
+    /// The multiplier series of one exposure: root, cascade to its stage, spiral, noise, venue
+    /// shift, clamp.
     fn channel(&self, config: &MarketConfig, exposure: &MarketExposure, shift: usize) -> Vec<f64> {
+        let mut series = self.cascaded(config, exposure);
+        let points = series.len();
+        if exposure.stage == CascadeStage::Liquidation {
+            for (v, m) in series.iter_mut().zip(&self.spiral) {
+                *v *= m;
+            }
+        }
+        // Each stage's own jitter, after the cascade: a stage's minute-to-minute wobble is its
+        // own, and being independent across stages it adds no lag-0 co-movement that would
+        // hide the cascade's lags.
+        if let Some(noise) = self.noise.get(exposure.stage.index()) {
+            for (v, n) in series.iter_mut().zip(noise) {
+                *v *= n;
+            }
+        }
+        if shift > 0 {
+            let first = series[0];
+            series.rotate_right(shift.min(points));
+            for v in series.iter_mut().take(shift.min(points)) {
+                *v = first;
+            }
+        }
+        for v in &mut series {
+            *v = v.clamp(0.0, config.cap);
+        }
+        series
+    }
+
+    /// The root of one exposure (volatility × calendar × cycle) passed through the cascade to
+    /// its stage: no spiral, no noise, no venue shift.
+    fn cascaded(&self, config: &MarketConfig, exposure: &MarketExposure) -> Vec<f64> {
         let points = self.log_vol.len();
         let e = exposure.vol_elasticity;
         let norm = config
@@ -188,24 +240,6 @@ impl MarketPath {
                 }
             }
         }
-        // Each stage's own jitter, after the cascade: a stage's minute-to-minute wobble is its
-        // own, and being independent across stages it adds no lag-0 co-movement that would
-        // hide the cascade's lags.
-        if let Some(noise) = self.noise.get(exposure.stage.index()) {
-            for (v, n) in series.iter_mut().zip(noise) {
-                *v *= n;
-            }
-        }
-        if shift > 0 {
-            let first = series[0];
-            series.rotate_right(shift.min(points));
-            for v in series.iter_mut().take(shift.min(points)) {
-                *v = first;
-            }
-        }
-        for v in &mut series {
-            *v = v.clamp(0.0, config.cap);
-        }
         series
     }
 
@@ -239,6 +273,12 @@ impl MarketPath {
     /// point.
     pub fn stage_multipliers(&self, stage: CascadeStage) -> &[f64] {
         &self.stages[stage.index()]
+    }
+
+    /// The liquidation spirals that started, in time order (hidden: an operator sees only
+    /// their load).
+    pub fn spiral_starts(&self) -> &[SpiralStart] {
+        &self.spiral_starts
     }
 
     /// Realised impact of each calendar event, in the order of [`MarketPath::public_calendar`]:
