@@ -275,7 +275,8 @@ const PUBLISHED: &[PublishedFact] = &[
         what: "liquidation core holding 70 % of the 14 h (min)",
         value: Point(40.0),
         tolerance: Relative(0.5),
-        tolerance_why: "one event (10 Oct 2025), industry blog",
+        tolerance_why: "one event (10 Oct 2025), industry blog; theirs is liquidated value, \
+             ours liquidation-stage arrivals above the run's median",
         source: "Amberdata blog, \"How $3.21B Vanished in 60 Seconds\", 10 Oct 2025: 70 % \
              of $9.89 B in 40 min (sources §6)",
         kind: Cited,
@@ -286,7 +287,8 @@ const PUBLISHED: &[PublishedFact] = &[
         what: "liquidation rate in the core / hours around it",
         value: Point(10.9),
         tolerance: Relative(0.5),
-        tolerance_why: "one event (10 Oct 2025), industry blog",
+        tolerance_why: "one event (10 Oct 2025), industry blog; theirs is liquidated value, \
+             ours liquidation-stage arrivals above the run's median",
         source: "Amberdata blog, 10 Oct 2025: \"10.9 times faster than the hours before and \
              after\" (sources §6)",
         kind: Cited,
