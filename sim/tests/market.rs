@@ -78,6 +78,7 @@ fn price_run(seed: u64) -> Simulation<Cluster> {
         stage: CascadeStage::Price,
         vol_elasticity: 0.0,
         event_sensitivity: 0.0,
+        spiral_excess: false,
     });
     c.market = Some(MarketConfig {
         cycle: None,

@@ -9,17 +9,6 @@ use shardsim_sim::cluster::{CascadeStage, Cluster, ClusterConfig, EventTypeId};
 
 use super::series::{ActivitySeries, CalendarMark};
 
-/// The lower-case name of a stage, as the facts table prints it.
-fn stage_name(stage: CascadeStage) -> &'static str {
-    match stage {
-        CascadeStage::Price => "price",
-        CascadeStage::Arbitrage => "arbitrage",
-        CascadeStage::Trade => "trade",
-        CascadeStage::Risk => "risk",
-        CascadeStage::Liquidation => "liquidation",
-    }
-}
-
 /// The first `intervals` metrics intervals of a run of `config`, binned; an error when the run
 /// has no market feed.
 pub fn activity(
@@ -61,7 +50,7 @@ pub fn activity(
                         .sum()
                 })
                 .collect();
-            (stage_name(stage).to_owned(), values)
+            (stage.name().to_owned(), values)
         })
         .collect();
     let updates: u64 = (0..n)

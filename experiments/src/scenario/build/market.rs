@@ -132,6 +132,7 @@ fn spiral(s: &SpiralDef) -> LiquidationSpiral {
         rise: s.rise.map_or(d.rise, |r| r.0),
         half_life: s.half_life.map_or(d.half_life, |h| h.0),
         refractory: s.refractory.map_or(d.refractory, |r| r.0),
+        event_sensitivity: s.event_sensitivity.unwrap_or(d.event_sensitivity),
     }
 }
 
@@ -142,5 +143,6 @@ pub(super) fn exposure(e: &ExposureDef) -> MarketExposure {
         stage: e.stage.into(),
         vol_elasticity: e.vol_elasticity.unwrap_or(d.vol_elasticity),
         event_sensitivity: e.event_sensitivity.unwrap_or(d.event_sensitivity),
+        spiral_excess: e.spiral_excess.unwrap_or(d.spiral_excess),
     }
 }

@@ -13,6 +13,7 @@ pub(in crate::scenario) struct ExposureDef {
     pub(in crate::scenario) stage: StageDef,
     pub(in crate::scenario) vol_elasticity: Option<f64>,
     pub(in crate::scenario) event_sensitivity: Option<f64>,
+    pub(in crate::scenario) spiral_excess: Option<bool>,
 }
 
 /// A cascade stage.
@@ -82,6 +83,7 @@ pub(in crate::scenario) struct SpiralDef {
     pub(in crate::scenario) rise: Option<Dur>,
     pub(in crate::scenario) half_life: Option<Dur>,
     pub(in crate::scenario) refractory: Option<Dur>,
+    pub(in crate::scenario) event_sensitivity: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]

@@ -5,7 +5,9 @@
 use crate::cluster::config::ClusterConfig;
 use crate::cluster::config::limits::MAX_USER_TIME;
 use crate::cluster::spec::error::{ClusterError, ConfigItem};
-use crate::cluster::spec::market::{EventProfile, MarketConfig, MarketExposure};
+use crate::cluster::spec::market::{
+    CascadeStage, EventProfile, LiquidationSpiral, MarketConfig, MarketExposure,
+};
 use crate::time::{SimDuration, SimTime};
 
 /// Highest Erlang order of a cascade stage: each order is one pass over the grid, per series.
@@ -116,13 +118,7 @@ impl ClusterConfig {
             in_range(item, "noise.sd", n.sd, 0.0, MAX_LOG_VOL)?;
         }
         if let Some(sp) = &m.spiral {
-            in_range(item, "spiral.threshold", sp.threshold, 0.0, 1e3)?;
-            in_range(item, "spiral.hazard_per_hour", sp.hazard_per_hour, 0.0, 1e4)?;
-            in_range(item, "spiral.peak", sp.peak, 1.0, 1e4)?;
-            in_range(item, "spiral.spread", sp.spread, 0.0, 3.0)?;
-            positive_time(item, "spiral.rise", sp.rise)?;
-            positive_time(item, "spiral.half_life", sp.half_life)?;
-            time(item, "spiral.refractory", sp.refractory)?;
+            validate_spiral(item, sp)?;
         }
         validate_calendar(m, self.arrivals_until)?;
         if let Some(f) = &m.funding {
@@ -235,6 +231,23 @@ fn validate_profile(item: ConfigItem, prefix: &str, p: &EventProfile) -> Checked
     positive_time(item, field("half_life"), p.half_life)
 }
 
+fn validate_spiral(item: ConfigItem, sp: &LiquidationSpiral) -> Checked {
+    in_range(item, "spiral.threshold", sp.threshold, 0.0, 1e3)?;
+    in_range(item, "spiral.hazard_per_hour", sp.hazard_per_hour, 0.0, 1e4)?;
+    in_range(item, "spiral.peak", sp.peak, 1.0, 1e4)?;
+    in_range(item, "spiral.spread", sp.spread, 0.0, 3.0)?;
+    positive_time(item, "spiral.rise", sp.rise)?;
+    positive_time(item, "spiral.half_life", sp.half_life)?;
+    time(item, "spiral.refractory", sp.refractory)?;
+    in_range(
+        item,
+        "spiral.event_sensitivity",
+        sp.event_sensitivity,
+        0.0,
+        100.0,
+    )
+}
+
 fn validate_exposure(m: &MarketConfig, i: usize, name: &str, e: &MarketExposure) -> Checked {
     let item = ConfigItem::Source(i);
     let range = |field: &'static str, v: f64, lo: f64, hi: f64| -> Checked {
@@ -259,6 +272,21 @@ fn validate_exposure(m: &MarketConfig, i: usize, name: &str, e: &MarketExposure)
         0.0,
         100.0,
     )?;
+    if e.spiral_excess && (e.stage != CascadeStage::Liquidation || m.spiral.is_none()) {
+        return bad(
+            item,
+            "shape.market.spiral_excess",
+            format!(
+                "source `{name}`: spiral_excess follows the liquidation spiral's excess, so it needs stage = \"liquidation\" and a [market.spiral] (the stage is {}, the spiral {})",
+                e.stage.name(),
+                if m.spiral.is_some() {
+                    "declared"
+                } else {
+                    "absent"
+                }
+            ),
+        );
+    }
     if let Some(v) = &m.volatility
         && v.jumps_per_day > 0.0
         && e.vol_elasticity * v.jump_mean >= 1.0

@@ -6,6 +6,7 @@
 //!  cycle            hourly × weekend (no randomness)        ─┘        │ Erlang delay per stage
 //!                                                           arbitrage ▶ trade ▶ risk ▶ liquidation
 //!  market/spiral    liquidation spirals started by the liquidation stage's stress, × that stage
+//!                   (a source with `spiral_excess` follows spiral − 1: the executions alone)
 //!  market/noise[i]  n_i(t): minute-scale OU per stage, × that stage after the cascade
 //! ```
 //!
@@ -142,6 +143,7 @@ impl MarketPath {
             // The stress: what the cascade delivers to liquidations, before any noise.
             let liquidation = MarketExposure {
                 stage: CascadeStage::Liquidation,
+                event_sensitivity: sp.event_sensitivity,
                 ..reference
             };
             let stress = path.cascaded(config, &liquidation);
@@ -174,8 +176,9 @@ impl MarketPath {
         let mut series = self.cascaded(config, exposure);
         let points = series.len();
         if exposure.stage == CascadeStage::Liquidation {
+            let excess_only = if exposure.spiral_excess { 1.0 } else { 0.0 };
             for (v, m) in series.iter_mut().zip(&self.spiral) {
-                *v *= m;
+                *v *= m - excess_only;
             }
         }
         // Each stage's own jitter, after the cascade: a stage's minute-to-minute wobble is its
@@ -216,7 +219,8 @@ impl MarketPath {
             }
         }
         let step_ns = self.step.as_nanos();
-        let mut series: Vec<f64> = (0..points)
+        // Volatility × cycle, the calendar apart.
+        let base: Vec<f64> = (0..points)
             .map(|k| {
                 let vol = libm::exp(e * self.log_vol[k] - norm);
                 let cycle = config.cycle.as_ref().map_or(1.0, |c| {
@@ -230,13 +234,18 @@ impl MarketPath {
                     };
                     c.hourly[hour] * weekend
                 });
-                vol * calendar[k] * cycle
+                vol * cycle
             })
             .collect();
+        let mut series: Vec<f64> = base.iter().zip(&calendar).map(|(b, c)| b * c).collect();
         if let Some(cascade) = &config.cascade {
+            // Before the run the path is taken to have held its level at 0 without the
+            // calendar: an event at 00:00 (a funding settlement) is a moment, not a history,
+            // and seeding the delays with it would replay it for hours.
+            let history = base.first().copied().unwrap_or(1.0);
             for stage in &CascadeStage::ALL[1..=exposure.stage.index()] {
                 if let Some(lag) = cascade.lag(*stage) {
-                    series = cascade::delay(&series, lag, self.step);
+                    series = cascade::delay(&series, lag, self.step, history);
                 }
             }
         }

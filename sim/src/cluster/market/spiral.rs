@@ -144,7 +144,11 @@ mod tests {
 
     #[test]
     fn a_spiral_rises_to_its_peak_then_halves_every_half_life() {
-        let s = spiral();
+        let s = LiquidationSpiral {
+            rise: SimDuration::from_mins(5),
+            half_life: SimDuration::from_mins(10),
+            ..spiral()
+        };
         let start = SpiralStart {
             at: 100,
             excess: 9.0,

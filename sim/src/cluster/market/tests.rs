@@ -372,6 +372,7 @@ proptest::proptest! {
                     stage: CascadeStage::ALL[stage],
                     vol_elasticity: elasticity,
                     event_sensitivity: 1.0,
+                    spiral_excess: false,
                 }),
                 ..RateShape::default()
             },
@@ -508,4 +509,46 @@ fn activity_noise_is_mean_one_short_memory_and_independent_across_stages() {
         across.abs() < 0.05,
         "price and trade noise correlate: {across}"
     );
+}
+
+#[test]
+fn a_spiral_excess_source_is_zero_outside_a_spiral_and_the_stage_minus_its_floor_inside() {
+    // A high event with a large sensitivity in the stress: a spiral starts on every seed.
+    let mut config = one_high_event_at_2h("shock", SimDuration::ZERO, 0.0);
+    config.spiral = Some(LiquidationSpiral {
+        event_sensitivity: 20.0,
+        threshold: 3.0,
+        ..LiquidationSpiral::default()
+    });
+    config.cap = 1e3;
+    let liquidation = MarketExposure {
+        stage: CascadeStage::Liquidation,
+        ..MarketExposure::default()
+    };
+    let executions = MarketExposure {
+        spiral_excess: true,
+        ..liquidation
+    };
+    let sources = vec![
+        exposed("positions", 10.0, liquidation),
+        exposed("liquidations", 1.0, executions),
+    ];
+    for seed in 1..=3 {
+        let path = MarketPath::draw(&config, &sources, hours(8), &RngStreams::new(seed));
+        assert!(!path.spiral_starts().is_empty(), "seed {seed}: no spiral");
+        let (stage, excess) = (&path.channels[0], &path.channels[1]);
+        let first = path.spiral_starts()[0].at;
+        assert!(excess[..first].iter().all(|&v| v == 0.0), "seed {seed}");
+        let mut inside = 0;
+        for (k, (&s, &e)) in stage.iter().zip(excess).enumerate().skip(first) {
+            // Without noise, the stage is floor × (1 + spiral) and the source floor × spiral.
+            let floor = s - e;
+            assert!(floor > 0.0 && e >= 0.0, "seed {seed}, step {k}: {s} {e}");
+            inside += usize::from(e > floor);
+        }
+        assert!(
+            inside > 0,
+            "seed {seed}: the spiral never exceeded the floor"
+        );
+    }
 }

@@ -336,6 +336,17 @@ impl CascadeStage {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// Its lower-case name, as scenario files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CascadeStage::Price => "price",
+            CascadeStage::Arbitrage => "arbitrage",
+            CascadeStage::Trade => "trade",
+            CascadeStage::Risk => "risk",
+            CascadeStage::Liquidation => "liquidation",
+        }
+    }
 }
 
 /// The delay from one stage to the next: an Erlang(order, mean) kernel.
@@ -403,22 +414,28 @@ impl Cascade {
 /// A liquidation spiral: forced selling that begets forced selling, on the liquidation stage.
 ///
 /// Its hazard runs while the **stress** — the liquidation stage's reference multiplier (what the
-/// cascade delivers to it at elasticity 1 and sensitivity 1, before the activity noise) — is
+/// cascade delivers to it at elasticity 1 and the spiral's `event_sensitivity`, before the
+/// activity noise) — is
 /// above `threshold`: the chance of a start in one step is `hazard_per_hour · (stress −
 /// threshold) · Δ`, drawn as the first passage of the accumulated hazard over an exponential
 /// level. A spiral multiplies every liquidation-stage channel by `1 + A·s(t)`: `s` grows as
 /// `e^((t − t_peak)/rise)` from 1 % of its peak to 1, then halves every `half_life`; `A = (peak −
-/// 1)·exp(σ·N(0,1) − σ²/2)`, σ = `spread`. After a start no other begins for `refractory` (the
-/// leverage it needs has been flushed).
+/// 1)·exp(σ·N(0,1) − σ²/2)`, σ = `spread`. A source with [`MarketExposure::spiral_excess`]
+/// follows `A·s(t)` alone: the liquidations executed, zero outside a spiral. After a start no
+/// other begins for `refractory` (the leverage it needs has been flushed).
 ///
 /// What an operator sees: the stress (upstream activity, the realised volatility, the calendar),
-/// never the start. The shape is chosen after the Amberdata account of 10 Oct 2025 (sources §6:
-/// 70 % of the day's liquidations in 40 min, ×10.9 the hours around); every value is a choice.
+/// never the start. The shape is calibrated on the Amberdata account of 10 Oct 2025 (sources §6:
+/// 70 % of 14 h of liquidations in 40 min, ×10.9 the hours around): with `rise` 10 min and
+/// `half_life` 20 min, the shortest run holding 70 % of one spiral's excess is 10·ln(1/0.3) +
+/// 20·log₂(1/0.3) ≈ 47 min, and its excess rate is (0.7/47)/(0.3/240) ≈ ×12 that of the 2 h on
+/// each side; the other values are choices.
 /// The spiral does not feed back into prices.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LiquidationSpiral {
-    /// Stress above which the hazard runs. Default 2 (chosen: above a calm day's cycle peak
-    /// times a typical volatility jump, ≈ 1.5 × 1.3).
+    /// Stress above which the hazard runs. Default 4 (chosen: above an ordinary day's largest
+    /// stress, the cycle's peak times two standard deviations of volatility, ≈ 1.5 × e^0.8 ≈
+    /// 3.3; at 2 the trial runs of liquidation_cascade started spirals on ordinary hours).
     pub threshold: f64,
     /// Starts per hour per unit of stress above the threshold. Default 10 (chosen: a stress of
     /// one unit above the threshold starts a spiral within about 6 min on average).
@@ -428,24 +445,29 @@ pub struct LiquidationSpiral {
     /// σ of the lognormal spread of the realised peak excess. Default 0.3 (chosen, as the
     /// calendar's).
     pub spread: f64,
-    /// Time constant of the growth before the peak. Default 5 min (chosen).
+    /// Time constant of the growth before the peak. Default 10 min (calibrated, above).
     pub rise: SimDuration,
-    /// Half-life of the decay after the peak. Default 10 min (chosen).
+    /// Half-life of the decay after the peak. Default 20 min (calibrated, above).
     pub half_life: SimDuration,
     /// No new spiral for this long after one starts. Default 24 h (chosen).
     pub refractory: SimDuration,
+    /// Scales every calendar excess in the stress, as a source's
+    /// [`MarketExposure::event_sensitivity`] does: how much of a scheduled shock's move reaches
+    /// leveraged positions. Default 1.
+    pub event_sensitivity: f64,
 }
 
 impl Default for LiquidationSpiral {
     fn default() -> Self {
         LiquidationSpiral {
-            threshold: 2.0,
+            threshold: 4.0,
             hazard_per_hour: 10.0,
             peak: 10.0,
             spread: 0.3,
-            rise: SimDuration::from_mins(5),
-            half_life: SimDuration::from_mins(10),
+            rise: SimDuration::from_mins(10),
+            half_life: SimDuration::from_mins(20),
             refractory: SimDuration::from_mins(24 * 60),
+            event_sensitivity: 1.0,
         }
     }
 }
@@ -460,6 +482,11 @@ pub struct MarketExposure {
     pub vol_elasticity: f64,
     /// Scales every calendar excess: the event's multiplier is `max(0, 1 + s·excess)`. Default 1.
     pub event_sensitivity: f64,
+    /// Follows only the liquidation spiral's excess: the multiplier is `spiral − 1` times the
+    /// rest of the channel, zero outside a spiral. For the liquidations a spiral executes, where
+    /// the stage's other sources count routine position updates, which have a floor. Only on
+    /// the liquidation stage of a market with a spiral. Default false.
+    pub spiral_excess: bool,
 }
 
 impl Default for MarketExposure {
@@ -468,6 +495,7 @@ impl Default for MarketExposure {
             stage: CascadeStage::Price,
             vol_elasticity: 1.0,
             event_sensitivity: 1.0,
+            spiral_excess: false,
         }
     }
 }
