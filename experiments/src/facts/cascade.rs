@@ -9,19 +9,15 @@
 //! hours, with 70% of the losses concentrated in just 40 minutes", "10.9 times faster than the
 //! hours before and after"): within the span ([`FactParams::liquidation_span`], 14 h) centred on
 //! the busiest liquidation interval, the core is the shortest run of intervals holding
-//! [`FactParams::liquidation_core_share`] (70 %) of the span's liquidation *excess*. Reported:
-//! its duration, its excess rate over the excess rate in the flanks
-//! ([`FactParams::liquidation_flank`], 2 h on each side: "the hours before and after"), and the
-//! lag from the last macro event before the core to the core's start (Amberdata: tariff news
-//! 14:57 UTC, cascade 20:50 UTC).
+//! [`FactParams::liquidation_core_share`] (70 %) of the span's liquidations. Reported: its
+//! duration, its rate over the rate in the flanks ([`FactParams::liquidation_flank`], 2 h on
+//! each side: "the hours before and after"), and the lag from the last macro event before
+//! the core to the core's start (Amberdata: tariff news 14:57 UTC, cascade 20:50 UTC).
 //!
-//! The excess is each interval's liquidation-stage arrivals above the run's median interval.
-//! The published figures count liquidated value, which is near zero outside a cascade; the
-//! liquidation stage counts position updates, which have a monitoring floor. On raw counts the
-//! figures cannot hold together: with the floor at 1 and the core at ×20, 40 minutes hold 800
-//! floor-minutes against at least 800 in the other 13 h 20 min, so no core reaches 70 %. Above
-//! the floor they can: 70 % in 40 min with the remaining 30 % in the 4 h of flanks is a ratio
-//! of (0.7 / 40) / (0.3 / 240) = 14, within the published 10.9's tolerance.
+//! The published figures count liquidated value, near zero outside a cascade, so they compare
+//! with a liquidation stage that counts only the liquidations executed (a `spiral_excess`
+//! source, as in liquidation_cascade): a stage that also counts routine position updates has a
+//! floor, and with it no 40-minute core can hold 70 % of 14 h.
 
 use super::series::{ActivitySeries, deseasonalise};
 use super::{FactParams, MeasuredFact};
@@ -153,19 +149,6 @@ pub fn liquidation_core(x: &[f64], span: usize, share: f64) -> Result<Liquidatio
     })
 }
 
-/// Each value's excess over the median of `x` (the floor of a liquidation stage that also
-/// counts routine position updates), never negative.
-fn excess_over_median(x: &[f64]) -> Vec<f64> {
-    let mut sorted = x.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
-    };
-    x.iter().map(|v| (v - median).max(0.0)).collect()
-}
-
 fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact> {
     let minutes = series.interval.as_secs_f64() / 60.0;
     let share = params.liquidation_core_share;
@@ -180,8 +163,7 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
                 return Err(format!("the core share must be in (0, 1) (it is {share})"));
             }
             let span = series.intervals_in(params.liquidation_span)?;
-            let x = excess_over_median(x);
-            liquidation_core(&x, span, share).map(|c| (x, c))
+            liquidation_core(x, span, share).map(|c| (x, c))
         });
     let duration = core.clone().map(|(_, c)| c.len as f64 * minutes);
     let flank = series.intervals_in(params.liquidation_flank);
@@ -194,7 +176,7 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
         let around = before.len() + after.len();
         let outside: f64 = before.iter().chain(after).sum();
         if around == 0 || outside <= 0.0 {
-            return Err("no liquidation excess in the hours around the core".to_string());
+            return Err("no liquidations in the hours around the core".to_string());
         }
         Ok(inside / (outside / around as f64))
     });
@@ -217,7 +199,7 @@ fn core_facts(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact>
         ),
         MeasuredFact::new(
             "liquidation_core_intensity",
-            "liquidation excess rate in the core / the flanks around it",
+            "liquidation rate in the core / the flanks around it",
             intensity,
         ),
         MeasuredFact::new(
@@ -289,16 +271,14 @@ mod tests {
         );
     }
 
-    /// Liquidations at 0.1/min (the median), 2 h flanks at 0.6 and a 40-min block at 20: the
-    /// excess is 0.5 in the flanks and 19.9 in the block, 916 in all, and the shortest run with
-    /// 70 % of it (641.2) is 33 min of the block. Its 2 h flanks hold 120 min at 0.5 before it
-    /// and, after it, the block's last 7 min and 113 min at 0.5; the macro event 350 min
-    /// earlier is the lag.
+    /// Liquidations at 0.1/min with a 40-min block at 6/min holding 75 % of the 14 h span: the
+    /// shortest run with 70 % (224 of 320) is 38 min of the block (228), at a rate of 6/min
+    /// against the 2 h flanks' (238 × 0.1 + 2 × 6) / 240 (the block's other 2 minutes fall in
+    /// a flank); the macro event 350 min earlier is the lag.
     #[test]
-    fn the_liquidation_core_is_the_shortest_run_with_its_share_of_the_excess() {
+    fn the_liquidation_core_is_the_shortest_run_with_its_share() {
         let mut liq = vec![0.1; 2880];
-        liq[1080..1360].fill(0.6);
-        liq[1200..1240].fill(20.0);
+        liq[1200..1240].fill(6.0);
         let mut s = series(1, vec![1.0; 2880]);
         s.by_stage = vec![("liquidation".to_string(), liq)];
         s.events = [850u64, 1300]
@@ -312,13 +292,15 @@ mod tests {
         let facts = measure(&s, &FactParams::default());
         assert_eq!(
             get(&facts, "liquidation_core_duration"),
-            Measured::Value(33.0)
+            Measured::Value(38.0)
         );
         let Measured::Value(i) = get(&facts, "liquidation_core_intensity") else {
             panic!()
         };
-        let flanks = (120.0 * 0.5 + 7.0 * 19.9 + 113.0 * 0.5) / 240.0;
-        assert!((i - 19.9 / flanks).abs() < 1e-9, "{i}");
+        assert!(
+            (i - 6.0 / ((238.0 * 0.1 + 12.0) / 240.0)).abs() < 1e-9,
+            "{i}"
+        );
         assert_eq!(get(&facts, "macro_to_cascade_lag"), Measured::Value(350.0));
         let Measured::NotApplicable(why) = get(&facts, "cascade_lag") else {
             panic!()

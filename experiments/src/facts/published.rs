@@ -276,7 +276,7 @@ const PUBLISHED: &[PublishedFact] = &[
         value: Point(40.0),
         tolerance: Relative(0.5),
         tolerance_why: "one event (10 Oct 2025), industry blog; theirs is liquidated value, \
-             ours liquidation-stage arrivals above the run's median",
+             ours liquidations executed (a count)",
         source: "Amberdata blog, \"How $3.21B Vanished in 60 Seconds\", 10 Oct 2025: 70 % \
              of $9.89 B in 40 min (sources §6)",
         kind: Cited,
@@ -288,7 +288,7 @@ const PUBLISHED: &[PublishedFact] = &[
         value: Point(10.9),
         tolerance: Relative(0.5),
         tolerance_why: "one event (10 Oct 2025), industry blog; theirs is liquidated value, \
-             ours liquidation-stage arrivals above the run's median",
+             ours liquidations executed (a count)",
         source: "Amberdata blog, 10 Oct 2025: \"10.9 times faster than the hours before and \
              after\" (sources §6)",
         kind: Cited,

@@ -176,9 +176,10 @@ impl MarketPath {
         let mut series = self.cascaded(config, exposure);
         let points = series.len();
         if exposure.stage == CascadeStage::Liquidation {
-            let excess_only = if exposure.spiral_excess { 1.0 } else { 0.0 };
             for (v, m) in series.iter_mut().zip(&self.spiral) {
-                *v *= m - excess_only;
+                // The executions follow the spiral's excess alone; the stage's other sources
+                // the whole multiplier.
+                *v *= if exposure.spiral_excess { m - 1.0 } else { *m };
             }
         }
         // Each stage's own jitter, after the cascade: a stage's minute-to-minute wobble is its
