@@ -1,12 +1,19 @@
-//! Activity around scheduled events of a kind: the multiple after the event, `mean[t, t+w)` over
-//! the baseline `mean[t − 3 h, t − 1 h)`, and the build-up multiple `mean[t − 30 min, t)` over
-//! the same baseline (windows from [`FactParams`]), each averaged over the events of the kind.
+//! Activity around scheduled events of a kind (windows from [`FactParams`]), each averaged over
+//! the events of the kind:
 //!
-//! The baseline ends an hour before the event so that a pre-release build-up (which the sources
-//! report before FOMC decisions, Falay 2024) is measured, not averaged into the baseline. The
-//! multiples are raw (not deseasonalised), like the anecdotal published ones: an event at a busy
-//! hour after a quiet morning shows part of the daily cycle too, and a scenario comparing
-//! against them should place its events at their real clock times.
+//! * the multiple after the event, `mean[t, t+w)` over the baseline `mean[t − 3 h, t − 1 h)`;
+//! * the build-up, `mean[t − 30 min, t)` over the same half hour on the other days of the run of
+//!   the same kind (weekday or weekend) with no event of the kind near it.
+//!
+//! The multiple's baseline ends an hour before the event so that a pre-release build-up (which
+//! the sources report before FOMC decisions, Falay 2024) is measured, not averaged into the
+//! baseline. The multiple is raw (not deseasonalised), like the anecdotal published ones it is
+//! compared with: an event at a busy hour after a quiet morning shows part of the daily cycle
+//! too, and a scenario comparing against them should place its events at their real clock
+//! times. The build-up has no published size, only a chosen range for the event's own rise;
+//! measured raw it would hold the cycle's rise as well (at 12:30 UTC the default cycle alone
+//! makes the half hour before ×1.61 the 09:30–11:30 baseline), so it is compared with the same
+//! clock time on ordinary days instead.
 
 use std::collections::BTreeSet;
 
@@ -71,6 +78,66 @@ pub fn event_multiple(
     })
 }
 
+/// One day, in nanoseconds.
+const DAY: i128 = 86_400_000_000_000;
+
+/// The mean over the events of `kind` of `mean[t − b, t)` over the mean of the same window on
+/// every other day of the run of the same kind (weekday or weekend) with no event of `kind`
+/// within the multiple's baseline span (`params.baseline_from`) of it, that span inside the
+/// run. `Err` naming why when no event has such a day.
+pub fn clock_matched_buildup(
+    series: &ActivitySeries,
+    kind: &str,
+    params: &FactParams,
+) -> Result<f64, String> {
+    let events: Vec<i128> = series
+        .events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| i128::from(e.at.as_nanos()))
+        .collect();
+    if events.is_empty() {
+        return Err(format!("the scenario has no {kind} events"));
+    }
+    let step = i128::from(series.interval.as_nanos()).max(1);
+    let end = series.total.len() as i128 * step;
+    let (span, buildup) = (nanos(params.baseline_from), nanos(params.buildup));
+    // The kind of day the window [t − b, t) lies in (a window ending at midnight belongs to
+    // the day before).
+    let weekend = |t: i128| series.is_weekend(((t - buildup).max(0) / step) as usize);
+    // The calendar lists only the run's events: a clock time closer to the end than an event's
+    // build-up could reach may have one just after the run, so it is not taken as ordinary.
+    let quiet = |t: i128| t + span <= end && events.iter().all(|e| (e - t).abs() >= span);
+    let days = (end + DAY - 1) / DAY;
+    let before = |t: i128| {
+        u64::try_from(t)
+            .ok()
+            .and_then(|at| window(series, SimTime::from_nanos(at), -buildup, 0))
+            .and_then(mean_of)
+    };
+    let ratios: Vec<f64> = events
+        .iter()
+        .filter_map(|&t| {
+            let during = before(t)?;
+            let same_clock: Vec<f64> = (-days..=days)
+                .filter(|&k| k != 0)
+                .map(|k| t + k * DAY)
+                .filter(|&o| o >= 0 && weekend(o) == weekend(t) && quiet(o))
+                .filter_map(before)
+                .collect();
+            let reference = mean_of(&same_clock)?;
+            (reference > 0.0).then(|| during / reference)
+        })
+        .collect();
+    mean_of(&ratios).ok_or_else(|| {
+        format!(
+            "none of the {} {kind} events has a day of its kind without one to compare with \
+             (the build-up needs a run of two days or more)",
+            events.len()
+        )
+    })
+}
+
 /// The kinds reported: those of the parameters (always), then any other kind in the calendar.
 fn kinds(series: &ActivitySeries, params: &FactParams) -> Vec<String> {
     let mut kinds = params.event_kinds.clone();
@@ -97,14 +164,13 @@ pub fn measure(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact
             ),
             event_multiple(series, &kind, after, params),
         ));
-        let before = (-nanos(params.buildup), 0);
         facts.push(MeasuredFact::new(
             format!("event_buildup_{kind}"),
             format!(
-                "{kind}: activity in the {} min before / baseline",
+                "{kind}: activity in the {} min before / the same time on days without one",
                 mins(params.buildup)
             ),
-            event_multiple(series, &kind, before, params),
+            clock_matched_buildup(series, &kind, params),
         ));
     }
     facts
@@ -126,7 +192,8 @@ mod tests {
     }
 
     /// Level 10, with 15 in the half hour before each macro event and 40 / 20 in the hour after
-    /// (two events): multiples (4 + 2) / 2 = 3 after and 1.5 before.
+    /// (two events): multiple (4 + 2) / 2 = 3 after. One day holds no ordinary day to compare
+    /// the build-up with.
     #[test]
     fn a_known_bump_gives_its_multiple() {
         let mut total = vec![10.0; 24 * 60];
@@ -140,11 +207,52 @@ mod tests {
         let get = |id: &str| facts.iter().find(|f| f.id == id).unwrap().value.clone();
         // The event at minute 30 has no 3-hour baseline inside the run: it is skipped.
         assert_eq!(get("event_multiple_macro"), Measured::Value(3.0));
-        assert_eq!(get("event_buildup_macro"), Measured::Value(1.5));
+        let Measured::NotApplicable(why) = get("event_buildup_macro") else {
+            panic!()
+        };
+        assert!(why.contains("two days or more"), "{why}");
         let Measured::NotApplicable(why) = get("event_multiple_funding") else {
             panic!()
         };
         assert!(why.contains("no funding events"), "{why}");
+    }
+
+    /// Three weekdays at level 10 with a daily bump to 20 from 12:00 to 12:30 (the cycle's
+    /// rise); on day 1 a release at 12:30 lifts that half hour to 30, on day 2 another to 40.
+    /// Each is compared with day 0 only (the other day has a release at that clock time):
+    /// (30/20 + 40/20) / 2 = 1.75. Against the 3-hour baseline (level 10) it would read 3.5, and
+    /// with the release days not excluded (30/30 + 40/25) / 2 = 1.3.
+    #[test]
+    fn the_buildup_is_against_the_same_clock_time_on_ordinary_days() {
+        let mut total = vec![10.0; 3 * 1440];
+        for day in 0..3 {
+            let level = [20.0, 30.0, 40.0][day];
+            total[day * 1440 + 720..day * 1440 + 750].fill(level);
+        }
+        let mut s = series(1, total);
+        s.events = vec![mark(1440 + 750, "macro"), mark(2 * 1440 + 750, "macro")];
+        let facts = measure(&s, &FactParams::default());
+        let get = |id: &str| facts.iter().find(|f| f.id == id).unwrap().value.clone();
+        let Measured::Value(v) = get("event_buildup_macro") else {
+            panic!()
+        };
+        assert!((v - 1.75).abs() < 1e-12, "{v}");
+    }
+
+    /// A daily midnight event (funding-like) on every day of the run: no ordinary day to compare
+    /// with — not even the run's own end, a midnight whose event would fall just after the run.
+    #[test]
+    fn an_event_at_the_same_clock_every_day_has_no_build_up_reference() {
+        let mut total = vec![10.0; 3 * 1440];
+        total[3 * 1440 - 30..].fill(1.0);
+        let mut s = series(1, total);
+        s.events = (0..3).map(|d| mark(d * 1440, "funding")).collect();
+        let facts = measure(&s, &FactParams::default());
+        let f = facts
+            .iter()
+            .find(|f| f.id == "event_buildup_funding")
+            .unwrap();
+        assert!(matches!(f.value, Measured::NotApplicable(_)), "{:?}", f.value);
     }
 
     #[test]

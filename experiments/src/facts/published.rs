@@ -234,7 +234,7 @@ const PUBLISHED: &[PublishedFact] = &[
     },
     PublishedFact {
         id: "event_buildup_macro",
-        what: "activity in the 30 min before a macro release / baseline",
+        what: "activity in the 30 min before a macro release / the same 30 min on days without one",
         value: Range {
             low: 1.05,
             high: 1.5,
