@@ -252,7 +252,11 @@ mod tests {
             .iter()
             .find(|f| f.id == "event_buildup_funding")
             .unwrap();
-        assert!(matches!(f.value, Measured::NotApplicable(_)), "{:?}", f.value);
+        assert!(
+            matches!(f.value, Measured::NotApplicable(_)),
+            "{:?}",
+            f.value
+        );
     }
 
     #[test]
