@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use shardsim_sim::{SimDuration, SimTime};
 
-use super::series::{ActivitySeries, mean_of};
+use super::series::{ActivitySeries, NANOS_PER_DAY, mean_of};
 use super::{FactParams, MeasuredFact};
 
 /// The intervals whose start lies in `[t + from, t + to)` (offsets in nanoseconds, negative =
@@ -43,6 +43,20 @@ fn nanos(d: SimDuration) -> i128 {
     i128::from(d.as_nanos())
 }
 
+/// When the events of `kind` are, in calendar order; `Err` when the scenario has none.
+fn times_of(series: &ActivitySeries, kind: &str) -> Result<Vec<SimTime>, String> {
+    let times: Vec<SimTime> = series
+        .events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.at)
+        .collect();
+    if times.is_empty() {
+        return Err(format!("the scenario has no {kind} events"));
+    }
+    Ok(times)
+}
+
 /// The mean of `mean(window) / mean(baseline)` over the events of `kind`, windows given as
 /// offsets from the event. `Err` naming why when no event of the kind has both windows inside the
 /// run and a baseline with activity.
@@ -52,15 +66,7 @@ pub fn event_multiple(
     (from, to): (i128, i128),
     params: &FactParams,
 ) -> Result<f64, String> {
-    let events: Vec<SimTime> = series
-        .events
-        .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.at)
-        .collect();
-    if events.is_empty() {
-        return Err(format!("the scenario has no {kind} events"));
-    }
+    let events = times_of(series, kind)?;
     let baseline = (-nanos(params.baseline_from), -nanos(params.baseline_to));
     let ratios: Vec<f64> = events
         .iter()
@@ -78,9 +84,6 @@ pub fn event_multiple(
     })
 }
 
-/// One day, in nanoseconds.
-const DAY: i128 = 86_400_000_000_000;
-
 /// The mean over the events of `kind` of `mean[t − b, t)` over the mean of the same window on
 /// every other day of the run of the same kind (weekday or weekend) with no event of `kind`
 /// within the multiple's baseline span (`params.baseline_from`) of it, that span inside the
@@ -90,15 +93,10 @@ pub fn clock_matched_buildup(
     kind: &str,
     params: &FactParams,
 ) -> Result<f64, String> {
-    let events: Vec<i128> = series
-        .events
+    let events: Vec<i128> = times_of(series, kind)?
         .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| i128::from(e.at.as_nanos()))
+        .map(|t| i128::from(t.as_nanos()))
         .collect();
-    if events.is_empty() {
-        return Err(format!("the scenario has no {kind} events"));
-    }
     let step = i128::from(series.interval.as_nanos()).max(1);
     let end = series.total.len() as i128 * step;
     let (span, buildup) = (nanos(params.baseline_from), nanos(params.buildup));
@@ -108,7 +106,8 @@ pub fn clock_matched_buildup(
     // The calendar lists only the run's events: a clock time closer to the end than an event's
     // build-up could reach may have one just after the run, so it is not taken as ordinary.
     let quiet = |t: i128| t + span <= end && events.iter().all(|e| (e - t).abs() >= span);
-    let days = (end + DAY - 1) / DAY;
+    let day = i128::from(NANOS_PER_DAY);
+    let days = (end + day - 1) / day;
     let before = |t: i128| {
         u64::try_from(t)
             .ok()
@@ -121,7 +120,7 @@ pub fn clock_matched_buildup(
             let during = before(t)?;
             let same_clock: Vec<f64> = (-days..=days)
                 .filter(|&k| k != 0)
-                .map(|k| t + k * DAY)
+                .map(|k| t + k * day)
                 .filter(|&o| o >= 0 && weekend(o) == weekend(t) && quiet(o))
                 .filter_map(before)
                 .collect();

@@ -8,7 +8,7 @@
 use shardsim_sim::{SimDuration, SimTime};
 
 const NANOS_PER_HOUR: u64 = 3_600_000_000_000;
-const NANOS_PER_DAY: u64 = 24 * NANOS_PER_HOUR;
+pub(super) const NANOS_PER_DAY: u64 = 24 * NANOS_PER_HOUR;
 
 /// A scheduled mark on the run's calendar (a macro release, a funding settlement, ...).
 #[derive(Clone, Debug, PartialEq)]
