@@ -24,9 +24,13 @@ fn base() -> ClusterConfig {
     let mut config = Scenario::load("market_volatility")
         .expect("built-in")
         .config(Some(WINDOW));
-    // Twice the built-in's rates, so shards run hot and every planner acts within the window.
+    // Twice the built-in's rates on half its slots (4 a shard, 8 on the overflow pair), so
+    // shards run hot and every planner acts within the window.
     for s in &mut config.sources {
         s.rate_per_sec *= 2.0;
+    }
+    for shard in &mut config.topology.shards {
+        shard.cpu_slots /= 2;
     }
     config
 }
