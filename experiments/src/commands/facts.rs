@@ -53,7 +53,7 @@ pub fn command(args: &FactsArgs) -> Result<()> {
     let table = facts::compare(
         &published_facts(),
         &per_seed,
-        &facts::measure_pooled(&all),
+        &facts::measure_pooled(&all, &params),
         &scenario.shaped_on,
     );
     print!("{}", table.render());

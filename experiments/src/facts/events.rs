@@ -3,7 +3,8 @@
 //!
 //! * the multiple after the event, `mean[t, t+w)` over the baseline `mean[t − 3 h, t − 1 h)`;
 //! * the build-up, `mean[t − 30 min, t)` over the same half hour on the other days of the run of
-//!   the same kind (weekday or weekend) with no event of the kind near it.
+//!   the same kind (weekday or weekend) with no event of the kind near it — a geometric mean
+//!   over every event of every seed at once ([`measure_pooled`]).
 //!
 //! The multiple's baseline ends an hour before the event so that a pre-release build-up (which
 //! the sources report before FOMC decisions, Falay 2024) is measured, not averaged into the
@@ -13,7 +14,11 @@
 //! times. The build-up has no published size, only a chosen range for the event's own rise;
 //! measured raw it would hold the cycle's rise as well (at 12:30 UTC the default cycle alone
 //! makes the half hour before ×1.61 the 09:30–11:30 baseline), so it is compared with the same
-//! clock time on ordinary days instead.
+//! clock time on ordinary days instead. That reference is one day's half hour (or a few), and
+//! the market's level moves from day to day by tens of percent: an arithmetic mean of such
+//! ratios is pulled above 1 where nothing builds up (macro_day with every lead removed read
+//! 1.21 over seeds 1..12, two days each), because 1/x is convex. The mean of the logarithms is
+//! not, so the build-up is their exponential, over all events of all seeds.
 
 use std::collections::BTreeSet;
 
@@ -84,15 +89,15 @@ pub fn event_multiple(
     })
 }
 
-/// The mean over the events of `kind` of `mean[t − b, t)` over the mean of the same window on
-/// every other day of the run of the same kind (weekday or weekend) with no event of `kind`
-/// within the multiple's baseline span (`params.baseline_from`) of it, that span inside the
-/// run. `Err` naming why when no event has such a day.
-pub fn clock_matched_buildup(
+/// For each event of `kind`, `mean[t − b, t)` over the mean of the same window on every other
+/// day of the run of the same kind (weekday or weekend) with no event of `kind` within the
+/// multiple's baseline span (`params.baseline_from`) of it, that span inside the run. `Err`
+/// naming why when no event has such a day.
+fn clock_matched_ratios(
     series: &ActivitySeries,
     kind: &str,
     params: &FactParams,
-) -> Result<f64, String> {
+) -> Result<Vec<f64>, String> {
     let events: Vec<i128> = times_of(series, kind)?
         .iter()
         .map(|t| i128::from(t.as_nanos()))
@@ -128,13 +133,38 @@ pub fn clock_matched_buildup(
             (reference > 0.0).then(|| during / reference)
         })
         .collect();
-    mean_of(&ratios).ok_or_else(|| {
-        format!(
+    if ratios.is_empty() {
+        return Err(format!(
             "none of the {} {kind} events has a day of its kind without one to compare with \
              (the build-up needs a run of two days or more)",
             events.len()
-        )
-    })
+        ));
+    }
+    Ok(ratios)
+}
+
+/// The build-up before the events of `kind`: the geometric mean of [`clock_matched_ratios`]
+/// over the events of every series (a zero ratio makes it zero). `Err` with the first series'
+/// reason when no series has a comparable event.
+pub fn pooled_buildup(
+    series: &[&ActivitySeries],
+    kind: &str,
+    params: &FactParams,
+) -> Result<f64, String> {
+    let mut logs = Vec::new();
+    let mut first_reason = None;
+    for s in series {
+        match clock_matched_ratios(s, kind, params) {
+            Ok(ratios) => logs.extend(ratios.into_iter().map(libm::log)),
+            Err(why) => {
+                first_reason.get_or_insert(why);
+            }
+        }
+    }
+    match mean_of(&logs) {
+        Some(mean_log) => Ok(libm::exp(mean_log)),
+        None => Err(first_reason.unwrap_or_else(|| "no seed was measured".to_string())),
+    }
 }
 
 /// The kinds reported: those of the parameters (always), then any other kind in the calendar.
@@ -163,16 +193,38 @@ pub fn measure(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact
             ),
             event_multiple(series, &kind, after, params),
         ));
-        facts.push(MeasuredFact::new(
-            format!("event_buildup_{kind}"),
-            format!(
-                "{kind}: activity in the {} min before / the same time on days without one",
-                mins(params.buildup)
-            ),
-            clock_matched_buildup(series, &kind, params),
-        ));
     }
     facts
+}
+
+/// The build-up of every reported kind, measured on all seeds' series at once
+/// ([`pooled_buildup`]); kinds in the order [`kinds`] gives them, first seen first.
+pub fn measure_pooled(series: &[&ActivitySeries], params: &FactParams) -> Vec<MeasuredFact> {
+    let mins = params.buildup.as_secs_f64() / 60.0;
+    let mut all_kinds: Vec<String> = Vec::new();
+    for s in series {
+        for k in kinds(s, params) {
+            if !all_kinds.contains(&k) {
+                all_kinds.push(k);
+            }
+        }
+    }
+    if series.is_empty() {
+        all_kinds.clone_from(&params.event_kinds);
+    }
+    all_kinds
+        .into_iter()
+        .map(|kind| {
+            MeasuredFact::new(
+                format!("event_buildup_{kind}"),
+                format!(
+                    "{kind}: activity in the {mins} min before / the same time on days without \
+                     one (geometric mean over events)"
+                ),
+                pooled_buildup(series, &kind, params),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -202,7 +254,8 @@ mod tests {
         }
         let mut s = series(1, total);
         s.events = vec![mark(600, "macro"), mark(1200, "macro"), mark(30, "macro")];
-        let facts = measure(&s, &FactParams::default());
+        let mut facts = measure(&s, &FactParams::default());
+        facts.extend(measure_pooled(&[&s], &FactParams::default()));
         let get = |id: &str| facts.iter().find(|f| f.id == id).unwrap().value.clone();
         // The event at minute 30 has no 3-hour baseline inside the run: it is skipped.
         assert_eq!(get("event_multiple_macro"), Measured::Value(3.0));
@@ -219,8 +272,8 @@ mod tests {
     /// Three weekdays at level 10 with a daily bump to 20 from 12:00 to 12:30 (the cycle's
     /// rise); on day 1 a release at 12:30 lifts that half hour to 30, on day 2 another to 40.
     /// Each is compared with day 0 only (the other day has a release at that clock time):
-    /// (30/20 + 40/20) / 2 = 1.75. Against the 3-hour baseline (level 10) it would read 3.5, and
-    /// with the release days not excluded (30/30 + 40/25) / 2 = 1.3.
+    /// √(30/20 · 40/20) = √3. Against the 3-hour baseline (level 10) it would read √12, and with
+    /// the release days not excluded √(30/30 · 40/25) = √1.6.
     #[test]
     fn the_buildup_is_against_the_same_clock_time_on_ordinary_days() {
         let mut total = vec![10.0; 3 * 1440];
@@ -230,12 +283,26 @@ mod tests {
         }
         let mut s = series(1, total);
         s.events = vec![mark(1440 + 750, "macro"), mark(2 * 1440 + 750, "macro")];
-        let facts = measure(&s, &FactParams::default());
-        let get = |id: &str| facts.iter().find(|f| f.id == id).unwrap().value.clone();
-        let Measured::Value(v) = get("event_buildup_macro") else {
-            panic!()
+        let v = pooled_buildup(&[&s], "macro", &FactParams::default()).unwrap();
+        assert!((v - 3f64.sqrt()).abs() < 1e-12, "{v}");
+    }
+
+    /// Two seeds of two weekdays, a release at 12:30 on day 0 that changes nothing: the market
+    /// is at 20 that day and 10 the next in one seed, the other way round in the other. The
+    /// ratios are 2 and ½; their arithmetic mean, 1.25, would report a build-up where there is
+    /// none, and their geometric mean is 1.
+    #[test]
+    fn day_to_day_swings_alone_give_no_build_up() {
+        let seed = |event_day: f64, other_day: f64| {
+            let mut total = vec![event_day; 1440];
+            total.extend(vec![other_day; 1440]);
+            let mut s = series(1, total);
+            s.events = vec![mark(750, "macro")];
+            s
         };
-        assert!((v - 1.75).abs() < 1e-12, "{v}");
+        let (a, b) = (seed(20.0, 10.0), seed(10.0, 20.0));
+        let v = pooled_buildup(&[&a, &b], "macro", &FactParams::default()).unwrap();
+        assert!((v - 1.0).abs() < 1e-12, "{v}");
     }
 
     /// A daily midnight event (funding-like) on every day of the run: no ordinary day to compare
@@ -246,7 +313,7 @@ mod tests {
         total[3 * 1440 - 30..].fill(1.0);
         let mut s = series(1, total);
         s.events = (0..3).map(|d| mark(d * 1440, "funding")).collect();
-        let facts = measure(&s, &FactParams::default());
+        let facts = measure_pooled(&[&s], &FactParams::default());
         let f = facts
             .iter()
             .find(|f| f.id == "event_buildup_funding")
@@ -271,6 +338,7 @@ mod tests {
             panic!()
         };
         assert!(why.contains("none of the 2 unlock events"), "{why}");
-        assert_eq!(facts.len(), 6); // macro, funding and unlock, two facts each
+        assert_eq!(facts.len(), 3); // macro, funding and unlock: the multiple of each
+        assert_eq!(measure_pooled(&[&s], &FactParams::default()).len(), 3); // and the build-up
     }
 }

@@ -138,9 +138,12 @@ impl Default for FactParams {
 }
 
 /// The facts measured on every seed's series at once: the intraday profile pooled over seeds
-/// (see [`seasonality`] for why).
-pub fn measure_pooled(series: &[&ActivitySeries]) -> Vec<MeasuredFact> {
-    seasonality::measure_pooled(series)
+/// (see [`seasonality`] for why) and the build-up before events, a geometric mean over the
+/// events of every seed (see [`events`]).
+pub fn measure_pooled(series: &[&ActivitySeries], params: &FactParams) -> Vec<MeasuredFact> {
+    let mut facts = seasonality::measure_pooled(series);
+    facts.extend(events::measure_pooled(series, params));
+    facts
 }
 
 /// Every per-seed stylised fact of one series, in a fixed order (the table's order).
@@ -203,7 +206,7 @@ mod tests {
         let table = compare(
             &published_facts(),
             &[measure(&series, &FactParams::default())],
-            &measure_pooled(&[&series]),
+            &measure_pooled(&[&series], &FactParams::default()),
             &[],
         );
         let within = |id: &str| {
@@ -239,7 +242,7 @@ mod tests {
             events: Vec::new(),
         };
         let mut facts = measure(&series, &FactParams::default());
-        facts.extend(measure_pooled(&[&series]));
+        facts.extend(measure_pooled(&[&series], &FactParams::default()));
         // Nothing can be measured, but the published facts all have a row saying why.
         for p in published_facts() {
             let f = facts.iter().find(|f| f.id == p.id);
