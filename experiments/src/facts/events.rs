@@ -48,6 +48,10 @@ fn nanos(d: SimDuration) -> i128 {
     i128::from(d.as_nanos())
 }
 
+fn minutes(d: SimDuration) -> f64 {
+    d.as_secs_f64() / 60.0
+}
+
 /// When the events of `kind` are, in calendar order; `Err` when the scenario has none.
 fn times_of(series: &ActivitySeries, kind: &str) -> Result<Vec<SimTime>, String> {
     let times: Vec<SimTime> = series
@@ -181,7 +185,6 @@ fn kinds(series: &ActivitySeries, params: &FactParams) -> Vec<String> {
 
 /// The after-event and build-up multiples of every reported kind.
 pub fn measure(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact> {
-    let mins = |d: SimDuration| d.as_secs_f64() / 60.0;
     let mut facts = Vec::new();
     for kind in kinds(series, params) {
         let after = (0, nanos(params.event_window));
@@ -189,7 +192,7 @@ pub fn measure(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact
             format!("event_multiple_{kind}"),
             format!(
                 "{kind}: activity in the {} min after / baseline",
-                mins(params.event_window)
+                minutes(params.event_window)
             ),
             event_multiple(series, &kind, after, params),
         ));
@@ -200,17 +203,12 @@ pub fn measure(series: &ActivitySeries, params: &FactParams) -> Vec<MeasuredFact
 /// The build-up of every reported kind, measured on all seeds' series at once
 /// ([`pooled_buildup`]); kinds in the order [`kinds`] gives them, first seen first.
 pub fn measure_pooled(series: &[&ActivitySeries], params: &FactParams) -> Vec<MeasuredFact> {
-    let mins = params.buildup.as_secs_f64() / 60.0;
-    let mut all_kinds: Vec<String> = Vec::new();
-    for s in series {
-        for k in kinds(s, params) {
-            if !all_kinds.contains(&k) {
-                all_kinds.push(k);
-            }
+    let mins = minutes(params.buildup);
+    let mut all_kinds = params.event_kinds.clone();
+    for k in series.iter().flat_map(|s| kinds(s, params)) {
+        if !all_kinds.contains(&k) {
+            all_kinds.push(k);
         }
-    }
-    if series.is_empty() {
-        all_kinds.clone_from(&params.event_kinds);
     }
     all_kinds
         .into_iter()
