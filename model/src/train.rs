@@ -328,7 +328,7 @@ mod tests {
             &rows,
             TrainConfig {
                 max_rows: 5_000,
-                features_per_split: 33,
+                features_per_split: FEATURES.len() - 4,
                 ..TrainConfig::default()
             },
         );

@@ -63,18 +63,19 @@ pub struct TrainArgs {
     /// Seed of the forest.
     #[arg(long, default_value_t = 1)]
     pub model_seed: u64,
-    /// The features the model reads: `all`, or `load-history` (only the shard's own load: the
-    /// reference that shows what everything else is worth).
+    /// The features the model reads: `all`, `load-history` (only the shard's own load: the
+    /// reference that shows what everything else is worth), or `without-GROUP` for a group of
+    /// load, shard, clock, cluster, peers, regions, feed, demand, calendar (an ablation).
     #[arg(long, default_value = "all", value_parser = parse_feature_set)]
     pub features: FeatureSet,
 }
 
-/// `all` or `load-history`.
+/// `all`, `load-history` or `without-GROUP`.
 fn parse_feature_set(text: &str) -> Result<FeatureSet, String> {
-    [FeatureSet::All, FeatureSet::LoadHistory]
-        .into_iter()
-        .find(|f| f.name() == text)
-        .ok_or_else(|| format!("`{text}`: use all or load-history"))
+    FeatureSet::from_name(text).ok_or_else(|| {
+        let names: Vec<String> = FeatureSet::every().map(FeatureSet::name).collect();
+        format!("`{text}`: use one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Args)]

@@ -209,15 +209,7 @@ pub fn series_rows(
             features::WARMUP + horizon + 50
         );
     }
-    let h = History {
-        util: vec![values.clone()],
-        queue: vec![vec![0.0; n]],
-        healthy: vec![vec![true; n]],
-        attrs: vec![[0.0; 6]],
-        peers: vec![0],
-        interval_secs: interval.as_secs_f64(),
-        load: vec![values],
-    };
+    let h = History::of_series(values, interval.as_secs_f64());
     Ok(features::rows(&h, 0, horizon, &[]))
 }
 
