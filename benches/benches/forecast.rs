@@ -23,7 +23,12 @@ fn forecast(c: &mut Criterion) {
         sim.run_until(end);
         sim.model_mut().close_metrics(end);
         let h = History::from_observation(&sim.model().observe(end), 180);
-        rows.extend(features::rows(&h, seed as u32, 15, &[]));
+        rows.extend(features::rows(
+            &h,
+            seed as u32,
+            15,
+            &features::Hindsight::default(),
+        ));
     }
     let config = TrainConfig {
         max_rows: 10_000,

@@ -84,8 +84,15 @@ fn dataset_train_evaluate_round_trip() {
     let data = std::fs::read_to_string(&csv).unwrap();
     let header = data.lines().next().unwrap();
     assert!(header.starts_with(
-        "run,scenario,seed,shard,interval,burst,overload_ahead,peak_ahead,seasonal,load_t,"
+        "run,scenario,seed,shard,interval,burst,overload_ahead,peak_ahead,seasonal,latent_oracle,load_t,"
     ));
+    // Every row carries the latent oracle's forecast: a number, never a feature.
+    let oracle = |line: &str| line.split(',').nth(9).unwrap().to_owned();
+    assert!(
+        data.lines()
+            .skip(1)
+            .all(|l| oracle(l).parse::<f64>().is_ok())
+    );
     assert!(header.ends_with(",label"));
     // 8 shards × (180 − 59 − 15) intervals × 2 seeds.
     assert_eq!(data.lines().count() - 1, 8 * (180 - 59 - 15) * 2);
@@ -148,11 +155,21 @@ fn dataset_train_evaluate_round_trip() {
         );
     }
     let table = text(&out.stdout);
-    for name in ["persistence", "seasonal_naive", "moving_average", "ewma"] {
+    for name in [
+        "persistence",
+        "seasonal_naive",
+        "moving_average",
+        "ewma",
+        "latent_oracle",
+    ] {
         assert!(table.contains(name), "{table}");
     }
     let models = scores["models"].as_array().unwrap();
-    assert_eq!(models.len(), 5);
+    assert_eq!(
+        models.len(),
+        6,
+        "the model, four baselines and the latent oracle"
+    );
     for m in models {
         for field in [
             "name",

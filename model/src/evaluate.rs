@@ -1,13 +1,13 @@
 //! Scoring forecasts on held-out rows: a model's, and the baselines' ([`Baseline`]), with
 //! persistence as the reference for skill.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::features::{OVERLOAD, Row, column};
 use crate::model_file::ForecastModel;
 
 /// The baselines a model is scored against, in the order they are reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Baseline {
     /// The load at t.
     Persistence,
@@ -41,6 +41,17 @@ impl Baseline {
     /// The baseline called `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Baseline> {
         Baseline::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// Its forecast from a row's features alone (`None` for seasonal-naive, which needs the
+    /// load a day before the target).
+    pub fn from_features(self, features: &[f64]) -> Option<f64> {
+        match self {
+            Baseline::Persistence => Some(features[column("load_t")]),
+            Baseline::SeasonalNaive => None,
+            Baseline::MovingAverage => Some(features[column("load_mean15")]),
+            Baseline::Ewma => Some(features[column("load_ewma")]),
+        }
     }
 
     /// Its forecast for a row.
@@ -175,7 +186,7 @@ pub fn score(
     }
 }
 
-/// Scores the model and every baseline on `rows`.
+/// Scores the model and every baseline on `rows`, then the latent oracle where rows carry it.
 pub fn evaluate(model: &ForecastModel, rows: &[Row]) -> Vec<Scores> {
     let x: Vec<&[f64]> = rows.iter().map(|r| r.features.as_slice()).collect();
     let (preds, peaks) = (model.predict(&x), model.predict_peak(&x));
@@ -191,8 +202,23 @@ pub fn evaluate(model: &ForecastModel, rows: &[Row]) -> Vec<Scores> {
         let p: Vec<f64> = rows.iter().map(|r| b.forecast(r)).collect();
         out.push(score(b.name(), rows, &p, &p, model.mase_scale, OVERLOAD));
     }
+    let oracle: Option<Vec<f64>> = rows.iter().map(|r| r.latent_oracle).collect();
+    if let Some(p) = oracle.filter(|p| !p.is_empty()) {
+        out.push(score(
+            LATENT_ORACLE,
+            rows,
+            &p,
+            &p,
+            model.mase_scale,
+            OVERLOAD,
+        ));
+    }
     out
 }
+
+/// The row of [`evaluate`] scoring the latent oracle (when every row has its forecast): the
+/// expected load given the world's hidden intensities, the skill no forecaster can beat.
+pub const LATENT_ORACLE: &str = "latent_oracle";
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ pub use crate::dataset::{every_kth_run, held_out_runs};
 pub use crate::evaluate::{BASELINES, Baseline, Scores, baseline, evaluate, score};
 pub use crate::model_file::{FORMAT_VERSION, ForecastModel, ModelFileError, TrainMetadata};
 pub use crate::regressor::ModelKind;
+pub use crate::select::{Blend, Candidate, fit_blend};
 pub use crate::train::{
-    TARGET_PRECISION, TARGET_RECALL, TrainError, calibrate_overload_threshold, fit_shrinkage, train,
+    TARGET_PRECISION, TARGET_RECALL, TrainError, calibrate_overload_threshold, train,
 };

@@ -4,8 +4,9 @@
 //!  Cluster metrics ──▶ History ──▶ rows(features known at t, label = load at t + h)
 //!                                        │
 //!             time-ordered split ◀───────┘
-//!   earlier intervals: fit forest + ridge ── later intervals: choose by MAE ──▶ ForecastModel (file)
-//!   held-out seeds/scenarios: evaluate() against persistence, seasonal naive, moving average, EWMA
+//!   fit runs: forest + ridge ── held-out runs: blend each with a baseline, keep the best ──▶ ForecastModel (file)
+//!   held-out seeds/scenarios: evaluate() against persistence, seasonal naive, moving average, EWMA,
+//!   and the latent oracle where the rows carry it
 //! ```
 //!
 //! The label is a shard's *offered load* (work arriving / capacity, may exceed 1) at t + horizon.
@@ -20,7 +21,8 @@
 //! | [`dataset`] | which runs validate which forecast (every k-th run, held-out seeds per scenario) |
 //! | `regressor` | the forest and ridge regression behind a `Fit` → fitted → `Predict` pair of traits |
 //! | [`config`] | [`TrainConfig`], checked once into [`config::CheckedConfig`] |
-//! | [`mod@train`] | the procedure: split, fit both heads, shrinkage, overload threshold |
+//! | [`mod@train`] | the procedure: split, fit both heads (the load relative to its recent mean), overload threshold |
+//! | [`select`] | the load forecast's [`select::Blend`] with a baseline, chosen on validation: never worse there than a baseline |
 //! | [`model_file`] | [`ForecastModel`], its forecasts and its file bytes |
 //! | [`mod@evaluate`] | [`Scores`], [`evaluate()`], the [`Baseline`]s |
 //! | [`forecaster`] | the same items at their original paths |
@@ -33,6 +35,7 @@ pub mod features;
 pub mod forecaster;
 pub mod model_file;
 mod regressor;
+pub mod select;
 #[cfg(test)]
 mod test_rows;
 pub mod train;

@@ -7,12 +7,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::features::{FEATURES, SCHEMA_VERSION, column, surging};
+use crate::features::{FEATURES, SCHEMA_VERSION};
 use crate::regressor::{ModelKind, Predict, Predictor};
+use crate::select::{Blend, Candidate};
+use crate::train::Target;
 
 /// Bumped whenever the file layout changes.
 /// 5: the columns the regressors read (a feature subset).
-pub const FORMAT_VERSION: u32 = 5;
+/// 6: the load forecast's blend with a baseline and the candidates weighed, in place of the
+/// shrinkage toward the load at t; the load regressor forecasts relative to the 15-interval mean.
+pub const FORMAT_VERSION: u32 = 6;
 const CHECKSUM_BYTES: usize = 8;
 const MAGIC: &[u8; 8] = b"SHSMODEL";
 
@@ -23,8 +27,9 @@ pub struct TrainMetadata {
     pub source: String,
     /// Rows available, and rows the load regressors were fitted on.
     pub rows: (usize, usize),
-    /// Validation MAE of the load forecast: (forest, ridge, persistence).
-    pub validation_mae: (f64, f64, f64),
+    /// The load forecasts weighed on validation, with their MAE: each regressor, each anchor
+    /// baseline, then the kept blend.
+    pub candidates: Vec<Candidate>,
     /// Validation MAE of the peak forecast: (forest, ridge, the load at t).
     pub peak_validation_mae: (f64, f64, f64),
     /// The hyper-parameters.
@@ -47,14 +52,15 @@ pub struct ForecastModel {
     pub interval_secs: f64,
     /// The regressor kept for the load forecast.
     pub kind: ModelKind,
+    /// What it forecasts: the load, or the load relative to the recent mean.
+    pub target: Target,
     /// The regressor kept for the peak forecast.
     pub peak_kind: ModelKind,
     /// Training MAE of persistence: the scale of MASE.
     pub mase_scale: f64,
-    /// How far the load forecast moves from the load at t toward the regressor's forecast, for a
-    /// cluster not surging and surging at t: chosen on validation (see
-    /// [`fit_shrinkage`](crate::train::fit_shrinkage)).
-    pub shrinkage: [f64; 2],
+    /// How the load forecast is formed from the regressor's: chosen on validation (see
+    /// [`crate::select`]).
+    pub blend: Blend,
     /// A peak forecast above this predicts "the shard will exceed 0.8 load within the horizon":
     /// calibrated on the held-out runs (see
     /// [`calibrate_overload_threshold`](crate::train::calibrate_overload_threshold)).
@@ -100,30 +106,37 @@ pub enum ModelFileError {
 
 impl ForecastModel {
     /// Point forecasts of the load at t + horizon for feature rows (one per shard, say): the
-    /// regressor's forecast shrunk toward the load at t by [`ForecastModel::shrinkage`], for the lowest
+    /// regressor's forecast blended with a baseline by [`ForecastModel::blend`], for the lowest
     /// absolute error. This is the forecast `evaluate` scores.
     pub fn predict(&self, rows: &[&[f64]]) -> Vec<f64> {
-        let raw = self.regress(&self.predictor, rows);
+        if self.blend.is_baseline_alone() {
+            return rows.iter().map(|row| self.blend.apply(row, 0.0)).collect();
+        }
         rows.iter()
-            .zip(raw)
-            .map(|(row, p)| shrink(row, p, self.shrinkage))
+            .zip(self.predict_mean(rows))
+            .map(|(row, p)| self.blend.apply(row, p))
             .collect()
     }
 
     /// The regressor's own forecasts of the load at t + horizon: the expected load (it is fitted
     /// for squared error), which is what weighing costs and benefits needs. The planner uses
-    /// these; shrinking them toward the load at t made its plans worse (see ARCHITECTURE.md).
+    /// these; shrinking them toward the load at t made its plans worse (see
+    /// docs/design-notes.md).
     pub fn predict_mean(&self, rows: &[&[f64]]) -> Vec<f64> {
-        self.regress(&self.predictor, rows)
+        rows.iter()
+            .zip(self.regress(&self.predictor, self.target, rows))
+            .map(|(row, p)| p * self.target.scale(row))
+            .collect()
     }
 
-    /// `predictor`'s forecasts of full feature rows, through the columns it was trained on.
-    fn regress(&self, predictor: &Predictor, rows: &[&[f64]]) -> Vec<f64> {
-        if self.columns.len() == FEATURES.len() {
+    /// `predictor`'s forecasts of full feature rows, through the columns it was trained on, as a
+    /// regressor of `target` reads them.
+    fn regress(&self, predictor: &Predictor, target: Target, rows: &[&[f64]]) -> Vec<f64> {
+        if self.columns.len() == FEATURES.len() && target == Target::Level {
             return predictor.predict(rows);
         }
         let columns: Vec<usize> = self.columns.iter().map(|&c| usize::from(c)).collect();
-        let projected = crate::train::project(rows.iter().copied(), &columns);
+        let projected = crate::train::project(rows.iter().copied(), &columns, target);
         let refs: Vec<&[f64]> = projected.iter().map(Vec::as_slice).collect();
         predictor.predict(&refs)
     }
@@ -131,7 +144,7 @@ impl ForecastModel {
     /// Forecasts of the peak load over (t, t + horizon]; above [`ForecastModel::overload_threshold`],
     /// the shard is predicted to exceed the overload level within the horizon.
     pub fn predict_peak(&self, rows: &[&[f64]]) -> Vec<f64> {
-        self.regress(&self.peak_predictor, rows)
+        self.regress(&self.peak_predictor, Target::Level, rows)
     }
 
     /// The file bytes: a magic header, then the postcard encoding (exact for every float).
@@ -208,12 +221,6 @@ fn checksum(bytes: &[u8]) -> u64 {
     let mut h = shardsim_sim::hash::StableHasher::new();
     h.write(bytes);
     h.finish()
-}
-
-/// The load at t plus `shrinkage[surging at t]` of the way to the regressor's forecast `p`.
-pub(crate) fn shrink(row: &[f64], p: f64, shrinkage: [f64; 2]) -> f64 {
-    let now = row[column("load_t")];
-    now + shrinkage[usize::from(surging(row))] * (p - now)
 }
 
 #[cfg(test)]

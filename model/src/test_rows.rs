@@ -27,6 +27,7 @@ pub(crate) fn synthetic() -> Vec<Row> {
                     label: 0.8 * a + 0.4 * b,
                     burst: t % 50 < 10,
                     seasonal: None,
+                    latent_oracle: None,
                     peak_ahead: (0.8 * a + 0.4 * b).max(a),
                 });
             }

@@ -1,16 +1,32 @@
 //! The training procedure: split the rows (see [`crate::dataset`]), fit a forest and a ridge
-//! regression for each of the two targets and keep the better on validation, then
-//! fit the load forecast's shrinkage toward the load at t ([`fit_shrinkage`]) and calibrate the
-//! peak forecast's overload threshold ([`calibrate_overload_threshold`]) on the held-out rows.
+//! regression for each of the two targets; for the load, fitted relative to its 15-interval
+//! mean ([`relative_scale`]), keep the regressor and blend with a baseline
+//! ([`crate::select`]) with the lowest validation MAE; for the peak, the better regressor, whose
+//! overload threshold is calibrated on the held-out rows ([`calibrate_overload_threshold`]).
 
 use std::collections::BTreeMap;
 
 use crate::config::{CheckedConfig, TrainConfig};
 use crate::dataset::{self, Split, every_kth_run, held_out_runs};
+use crate::evaluate::Baseline;
 use crate::evaluate::Confusion;
-use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column, surging};
+use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column};
 use crate::model_file::{FORMAT_VERSION, ForecastModel, TrainMetadata};
 use crate::regressor::{Fit, ForestParams, ModelKind, Predict, Predictor, RidgeParams};
+use crate::select::{ANCHORS, Blend, Candidate, fit_blend};
+
+/// Loads below this share of a shard's capacity count as this share when the load forecast's
+/// target is formed relative to them (a choice: an idle shard's ratios would be noise).
+pub const RELATIVE_FLOOR: f64 = 0.02;
+
+/// What the load regressors' targets are divided by, and their forecasts multiplied by: the
+/// shard's mean load over the last 15 intervals (at least [`RELATIVE_FLOOR`]). Arrivals in the
+/// market world are a base rate times multipliers, so the regressor learns how the load will
+/// change relative to now from ratios (volatility, demand, the calendar) that mean the same on
+/// a busy shard and a quiet one.
+pub fn relative_scale(features: &[f64]) -> f64 {
+    features[column("load_mean15")].max(RELATIVE_FLOOR)
+}
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,73 +47,147 @@ fn mae(pred: &[f64], truth: &[f64]) -> f64 {
         / truth.len().max(1) as f64
 }
 
-/// A regressor fitted for one target, with its validation record.
-struct Head {
-    kind: ModelKind,
-    predictor: Predictor,
-    /// Validation MAE of (forest, ridge, persistence).
-    validation_mae: (f64, f64, f64),
-    /// The kept regressor's forecasts of the validation rows.
-    validation_forecasts: Vec<f64>,
+/// What a regressor is fitted to: the label itself, or the label over [`relative_scale`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Target {
+    /// The label.
+    Level,
+    /// The label relative to the shard's recent mean load.
+    Relative,
 }
 
-/// Each row's `columns`, in order: what a regressor of a feature subset reads.
+impl Target {
+    /// What the label is divided by for fitting, and the forecast multiplied by.
+    pub fn scale(self, features: &[f64]) -> f64 {
+        match self {
+            Target::Level => 1.0,
+            Target::Relative => relative_scale(features),
+        }
+    }
+
+    /// A row's `columns` as a regressor of this target reads them: for [`Target::Relative`],
+    /// the columns in units of load ([`features::in_load_units`]) divided by the scale too, so
+    /// that every input and the target are ratios to the shard's recent mean.
+    pub fn inputs(self, row: &[f64], columns: &[usize]) -> Vec<f64> {
+        match self {
+            Target::Level => columns.iter().map(|&c| row[c]).collect(),
+            Target::Relative => {
+                let scale = self.scale(row);
+                columns
+                    .iter()
+                    .map(|&c| {
+                        if features::in_load_units(FEATURES[c]) {
+                            row[c] / scale
+                        } else {
+                            row[c]
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// A suffix for a candidate's name (`""` or `" (relative)"`).
+    fn suffix(self) -> &'static str {
+        match self {
+            Target::Level => "",
+            Target::Relative => " (relative)",
+        }
+    }
+}
+
+/// One regressor fitted for one target, with its validation record.
+struct Fitted {
+    predictor: Predictor,
+    target: Target,
+    /// Its forecasts of the validation rows (rescaled to the label's units).
+    forecasts: Vec<f64>,
+    /// Their MAE.
+    mae: f64,
+}
+
+impl Fitted {
+    fn name(&self) -> String {
+        format!("{}{}", self.predictor.kind().name(), self.target.suffix())
+    }
+}
+
+/// Each row's `columns`, in order, as a regressor of `target` reads them
+/// ([`Target::inputs`]).
 pub(crate) fn project<'a>(
     rows: impl Iterator<Item = &'a [f64]>,
     columns: &[usize],
+    target: Target,
 ) -> Vec<Vec<f64>> {
-    rows.map(|r| columns.iter().map(|&c| r[c]).collect())
+    rows.map(|r| target.inputs(r, columns)).collect()
+}
+
+/// Fits each (regressor, target) of `specs` to `label` on `fit_rows`, with its forecasts and
+/// MAE on `valid_rows`.
+fn fit_candidates(
+    (fit_rows, valid_rows): (&[&Row], &[&Row]),
+    label: fn(&Row) -> f64,
+    specs: &[(ModelKind, Target)],
+    cfg: &TrainConfig,
+) -> Result<Vec<Fitted>, TrainError> {
+    let columns = cfg.feature_set.columns();
+    let yv: Vec<f64> = valid_rows.iter().map(|r| label(r)).collect();
+    let inputs = |rows: &[&Row], target| {
+        project(rows.iter().map(|r| r.features.as_slice()), &columns, target)
+    };
+    specs
+        .iter()
+        .map(|&(kind, target)| {
+            let (fit_owned, valid_owned) = (inputs(fit_rows, target), inputs(valid_rows, target));
+            let fit_slices: Vec<&[f64]> = fit_owned.iter().map(Vec::as_slice).collect();
+            let valid_slices: Vec<&[f64]> = valid_owned.iter().map(Vec::as_slice).collect();
+            let y: Vec<f64> = fit_rows
+                .iter()
+                .map(|r| label(r) / target.scale(&r.features))
+                .collect();
+            let predictor = match kind {
+                ModelKind::RandomForest => Predictor::Forest(
+                    ForestParams::of(cfg)
+                        .fit(&fit_slices, &y)
+                        .map_err(TrainError::Fit)?,
+                ),
+                ModelKind::Ridge => Predictor::Ridge(
+                    RidgeParams {
+                        alpha: cfg.ridge_alpha,
+                    }
+                    .fit(&fit_slices, &y)
+                    .map_err(TrainError::Fit)?,
+                ),
+            };
+            let forecasts: Vec<f64> = predictor
+                .predict(&valid_slices)
+                .into_iter()
+                .zip(valid_rows)
+                .map(|(p, r)| p * target.scale(&r.features))
+                .collect();
+            Ok(Fitted {
+                mae: mae(&forecasts, &yv),
+                predictor,
+                target,
+                forecasts,
+            })
+        })
         .collect()
 }
 
-/// Fits a forest and a ridge regression of `target` on `fit_rows` and keeps the one with the
-/// lower MAE on `valid_rows`.
-fn fit_head(
-    fit_rows: &[&Row],
-    valid_rows: &[&Row],
-    target: fn(&Row) -> f64,
-    cfg: &TrainConfig,
-) -> Result<Head, TrainError> {
-    let columns = cfg.feature_set.columns();
-    let (fit_owned, valid_owned) = (
-        project(fit_rows.iter().map(|r| r.features.as_slice()), &columns),
-        project(valid_rows.iter().map(|r| r.features.as_slice()), &columns),
-    );
-    let fit_slices: Vec<&[f64]> = fit_owned.iter().map(Vec::as_slice).collect();
-    let valid_slices: Vec<&[f64]> = valid_owned.iter().map(Vec::as_slice).collect();
-    let y: Vec<f64> = fit_rows.iter().map(|r| target(r)).collect();
-    let yv: Vec<f64> = valid_rows.iter().map(|r| target(r)).collect();
-    let forest = ForestParams::of(cfg)
-        .fit(&fit_slices, &y)
-        .map_err(TrainError::Fit)?;
-    let ridge = RidgeParams {
-        alpha: cfg.ridge_alpha,
-    }
-    .fit(&fit_slices, &y)
-    .map_err(TrainError::Fit)?;
-    let forest = Predictor::Forest(forest);
-    let ridge = Predictor::Ridge(ridge);
-    let forest_valid = forest.predict(&valid_slices);
-    let ridge_valid = ridge.predict(&valid_slices);
-    let load_t = column("load_t");
-    let persistence: Vec<f64> = valid_rows.iter().map(|r| r.features[load_t]).collect();
-    let validation_mae = (
-        mae(&forest_valid, &yv),
-        mae(&ridge_valid, &yv),
-        mae(&persistence, &yv),
-    );
-    let (predictor, validation_forecasts) = if validation_mae.0 <= validation_mae.1 {
-        (forest, forest_valid)
-    } else {
-        (ridge, ridge_valid)
-    };
-    Ok(Head {
-        kind: predictor.kind(),
-        predictor,
-        validation_mae,
-        validation_forecasts,
-    })
-}
+/// The load regressors: a forest of the relative load, and a ridge regression of the load and
+/// of the relative load (a linear model of an additive series cannot be one of its ratio).
+const LOAD_SPECS: [(ModelKind, Target); 3] = [
+    (ModelKind::RandomForest, Target::Relative),
+    (ModelKind::Ridge, Target::Level),
+    (ModelKind::Ridge, Target::Relative),
+];
+
+/// The peak regressors: a forest and a ridge regression of the peak.
+const PEAK_SPECS: [(ModelKind, Target); 2] = [
+    (ModelKind::RandomForest, Target::Level),
+    (ModelKind::Ridge, Target::Level),
+];
 
 /// [`dataset::split`] with `cfg`'s share and row limit, refusing too few rows.
 fn split<'a>(
@@ -144,10 +234,16 @@ pub fn train(
     )?;
     // Two independent fits, each seeded: the result does not depend on which runs first.
     let (load, peak) = rayon::join(
-        || fit_head(&load_split.fit, &load_split.valid, |r| r.label, cfg),
-        || fit_head(&peak_split.fit, &peak_split.valid, |r| r.peak_ahead, cfg),
+        || {
+            let rows = (load_split.fit.as_slice(), load_split.valid.as_slice());
+            fit_candidates(rows, |r| r.label, &LOAD_SPECS, cfg)
+        },
+        || {
+            let rows = (peak_split.fit.as_slice(), peak_split.valid.as_slice());
+            fit_candidates(rows, |r| r.peak_ahead, &PEAK_SPECS, cfg)
+        },
     );
-    let (load, peak) = (load?, peak?);
+    let (load, mut peak) = (load?, peak?);
     let load_t = column("load_t");
     let mase_scale = mae(
         &load_split
@@ -157,15 +253,27 @@ pub fn train(
             .collect::<Vec<_>>(),
         &load_split.train.iter().map(|r| r.label).collect::<Vec<_>>(),
     );
+    let peak_now: Vec<f64> = peak_split
+        .valid
+        .iter()
+        .map(|r| r.features[load_t])
+        .collect();
+    let peak_labels: Vec<f64> = peak_split.valid.iter().map(|r| r.peak_ahead).collect();
+    let peak_validation_mae = (peak[0].mae, peak[1].mae, mae(&peak_now, &peak_labels));
+    let peak = if peak[0].mae <= peak[1].mae {
+        peak.swap_remove(0)
+    } else {
+        peak.swap_remove(1)
+    };
     let overload_threshold = calibrate_overload_threshold(
-        &peak.validation_forecasts,
+        &peak.forecasts,
         &peak_split
             .valid
             .iter()
             .map(|r| r.overload_ahead())
             .collect::<Vec<_>>(),
     );
-    let shrinkage = fit_shrinkage(&load_split.valid, &load.validation_forecasts);
+    let (load, blend, candidates) = select_load(load, &load_split.valid);
     Ok(ForecastModel {
         format_version: FORMAT_VERSION,
         schema_version: SCHEMA_VERSION,
@@ -178,16 +286,17 @@ pub fn train(
             .collect(),
         horizon_intervals,
         interval_secs,
-        kind: load.kind,
-        peak_kind: peak.kind,
+        kind: load.predictor.kind(),
+        target: load.target,
+        peak_kind: peak.predictor.kind(),
         mase_scale,
-        shrinkage,
+        blend,
         overload_threshold,
         metadata: TrainMetadata {
             source,
             rows: (rows.len(), load_split.fit.len()),
-            validation_mae: load.validation_mae,
-            peak_validation_mae: peak.validation_mae,
+            candidates,
+            peak_validation_mae,
             config: cfg.clone(),
         },
         predictor: load.predictor,
@@ -195,42 +304,38 @@ pub fn train(
     })
 }
 
-/// For a cluster not surging and surging at t ([`features::surging`]), the share (0 to 1 in
-/// steps of 0.05) of the way from the load at t to the regressor's forecast with the lowest
-/// validation MAE; ties keep more of the regressor.
-///
-/// A regressor fitted for squared error forecasts the conditional mean: in a surge it hedges
-/// toward the return to calm, which is less likely than not within the horizon, and MAE
-/// charges it for that on every interval the surge lasts. Outside surges the
-/// share trims the forest's own variance. The regressor's validation forecasts are those it was
-/// chosen on, so the share is fitted on runs it was not trained on.
-pub fn fit_shrinkage(valid: &[&Row], forecasts: &[f64]) -> [f64; 2] {
-    let mut out = [1.0; 2];
-    for (state, share) in out.iter_mut().enumerate() {
-        let rows: Vec<(f64, f64, f64)> = valid
-            .iter()
-            .zip(forecasts)
-            .filter(|(r, _)| usize::from(surging(&r.features)) == state)
-            .map(|(r, &p)| (r.features[column("load_t")], p, r.label))
-            .collect();
-        if rows.is_empty() {
-            continue;
+/// Of the fitted load regressors, the one whose best blend ([`fit_blend`]) has the lowest
+/// validation MAE (the earlier on a tie), that blend, and every candidate weighed: each
+/// regressor alone, each anchor baseline alone, and the kept blend.
+fn select_load(fitted: Vec<Fitted>, valid: &[&Row]) -> (Fitted, Blend, Vec<Candidate>) {
+    let labels: Vec<f64> = valid.iter().map(|r| r.label).collect();
+    let mut candidates: Vec<Candidate> = fitted
+        .iter()
+        .map(|f| Candidate {
+            name: f.name(),
+            mae: f.mae,
+        })
+        .collect();
+    candidates.extend(ANCHORS.iter().map(|b: &Baseline| {
+        let f: Vec<f64> = valid.iter().map(|r| b.forecast(r)).collect();
+        Candidate {
+            name: b.name().to_owned(),
+            mae: mae(&f, &labels),
         }
-        let error = |a: f64| -> f64 {
-            rows.iter()
-                .map(|&(now, p, label)| (now + a * (p - now) - label).abs())
-                .sum()
-        };
-        *share = (0..=20)
-            .rev()
-            .map(|i| f64::from(i) * 0.05)
-            .fold((1.0, f64::INFINITY), |best, a| {
-                let e = error(a);
-                if e < best.1 { (a, e) } else { best }
-            })
-            .0;
-    }
-    out
+    }));
+    let (kept, (blend, blend_mae)) = fitted
+        .into_iter()
+        .map(|f| {
+            let b = fit_blend(valid, &f.forecasts);
+            (f, b)
+        })
+        .reduce(|best, next| if next.1.1 < best.1.1 { next } else { best })
+        .expect("at least one regressor");
+    candidates.push(Candidate {
+        name: format!("{} + {}", kept.name(), blend.anchor.name()),
+        mae: blend_mae,
+    });
+    (kept, blend, candidates)
 }
 
 /// The decision threshold for "will exceed the overload level within the horizon" from peak
@@ -281,45 +386,8 @@ pub const TARGET_PRECISION: f64 = 0.6;
 mod tests {
     use super::*;
     use crate::evaluate::score;
-    use crate::model_file::shrink;
+    use crate::regressor::ModelKind;
     use crate::test_rows::{fit_rows, synthetic};
-
-    #[test]
-    fn a_forecast_that_hedges_against_a_persisting_surge_is_pulled_back_to_the_load_at_t() {
-        // Calm rows: the regressor is right. Surging rows: the surge persists (label = load at
-        // t) in 7 of 10, but the regressor forecasts the mean, 0.3 below.
-        let row = |volatile: bool, now: f64, label: f64| {
-            let mut features = vec![0.0; FEATURES.len()];
-            features[column("load_t")] = now;
-            features[column("surge_ratio_t")] = if volatile { 2.0 } else { 1.0 };
-            Row {
-                run: 0,
-                shard: 0,
-                interval: 0,
-                features,
-                label,
-                burst: volatile,
-                seasonal: None,
-                peak_ahead: label,
-            }
-        };
-        let mut rows = Vec::new();
-        let mut forecasts = Vec::new();
-        for i in 0..20 {
-            let now = 0.3 + 0.01 * f64::from(i);
-            rows.push(row(false, now, now + 0.1));
-            forecasts.push(now + 0.1);
-        }
-        for i in 0..10 {
-            rows.push(row(true, 1.0, if i < 7 { 1.0 } else { 0.0 }));
-            forecasts.push(0.7);
-        }
-        let refs: Vec<&Row> = rows.iter().collect();
-        assert_eq!(fit_shrinkage(&refs, &forecasts), [1.0, 0.0]);
-        // The model applies it: a surging row's forecast is the load at t.
-        assert_eq!(shrink(&rows[25].features, 0.7, [1.0, 0.0]), 1.0);
-        assert_eq!(shrink(&rows[0].features, 0.4, [1.0, 0.0]), 0.4);
-    }
 
     #[test]
     fn both_regressors_learn_a_known_function() {
@@ -332,21 +400,38 @@ mod tests {
                 ..TrainConfig::default()
             },
         );
-        let (forest, ridge, persistence) = model.metadata.validation_mae;
+        let mae_of = |name: &str| {
+            model
+                .metadata
+                .candidates
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap_or_else(|| panic!("{name} weighed"))
+                .mae
+        };
+        let (forest, ridge, persistence) = (
+            mae_of("random_forest (relative)"),
+            mae_of("ridge"),
+            mae_of("persistence"),
+        );
         assert!(ridge < 1e-3, "ridge validation MAE {ridge}");
         assert!(
             forest < persistence / 2.0,
             "forest {forest} vs persistence {persistence}"
         );
-        let kept = if model.kind == ModelKind::Ridge {
-            ridge
-        } else {
-            forest
-        };
-        assert_eq!(
-            kept,
-            forest.min(ridge),
-            "the better model on validation is kept"
+        assert_eq!(model.kind, ModelKind::Ridge, "the better blend is kept");
+        let kept = model.metadata.candidates.last().unwrap();
+        assert!(
+            kept.mae <= ridge && kept.name.starts_with("ridge + "),
+            "{kept:?}"
+        );
+        let best_baseline = ["persistence", "moving_average", "ewma"]
+            .map(mae_of)
+            .into_iter()
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            kept.mae <= best_baseline,
+            "never worse than a baseline on validation"
         );
         // The peak over the horizon, max(label, load_t) here, is a target of its own.
         let (forest, ridge, now) = model.metadata.peak_validation_mae;
@@ -391,6 +476,7 @@ mod tests {
                 label: *p,
                 burst: false,
                 seasonal: None,
+                latent_oracle: None,
                 peak_ahead: if t { 0.9 } else { 0.5 },
             })
             .collect();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use shardsim_model::{ForecastModel, Row, TrainConfig};
+use shardsim_model::{Baseline, ForecastModel, Row, TrainConfig};
 use shardsim_sim::SimDuration;
 
 use super::dataset::rows_of_runs;
@@ -119,29 +119,60 @@ pub fn training_rows(
 /// Fits a model on `data`, writes it to `out` and prints its validation figures.
 pub fn fit(data: &TrainingData, config: TrainConfig, out: &Path) -> Result<ForecastModel> {
     println!(
-        "training on {} rows (forest and ridge for the load and for the peak; the better on validation is kept)…",
+        "training on {} rows (for the load: a forest and ridge regressions, each blended with a baseline, the best on validation kept; for the peak: a forest and a ridge regression)…",
         data.rows.len()
     );
     let started = wall_clock();
     let model = data.train(config)?;
     let fit_secs = started.elapsed().as_secs_f64();
     write_atomic(out, &model.to_bytes())?;
-    let (f, r, p) = model.metadata.validation_mae;
-    println!(
-        "load at t + horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, persistence {p:.4} → kept {:?}; fitted on {} rows; moves {:.0}% (calm) and {:.0}% (volatile) of the way from the load at t to it",
-        model.kind,
-        model.metadata.rows.1,
-        model.shrinkage[0] * 100.0,
-        model.shrinkage[1] * 100.0
-    );
+    println!("{}", load_choice(&model));
     let (f, r, p) = model.metadata.peak_validation_mae;
     println!(
         "peak over the horizon, validation MAE: random forest {f:.4}, ridge {r:.4}, the load at t {p:.4} → kept {:?}; overload threshold {:.2}",
         model.peak_kind, model.overload_threshold
     );
-    println!(
-        "fitted in {fit_secs:.1} s wall (forest and ridge for each of the two targets, side by side on up to two threads)"
-    );
+    println!("fitted in {fit_secs:.1} s wall (the two targets side by side on up to two threads)");
     println!("wrote {}", out.display());
     Ok(model)
+}
+
+/// What `train` kept for the load forecast and why, in one line: the kept forecast and its
+/// validation MAE against the best baseline's, the regressor's weight, and every candidate.
+pub fn load_choice(model: &ForecastModel) -> String {
+    let candidates = &model.metadata.candidates;
+    let kept = candidates.last().expect("the kept blend is recorded");
+    let best_baseline = candidates
+        .iter()
+        .filter(|c| Baseline::from_name(&c.name).is_some())
+        .min_by(|a, b| a.mae.total_cmp(&b.mae))
+        .expect("baselines are weighed");
+    let weighed: Vec<String> = candidates[..candidates.len() - 1]
+        .iter()
+        .map(|c| format!("{} {:.4}", c.name, c.mae))
+        .collect();
+    let blend = &model.blend;
+    let what = if blend.is_baseline_alone() {
+        format!(
+            "{} alone (no regressor improved on it)",
+            blend.anchor.name()
+        )
+    } else {
+        format!(
+            "{} ({:.0}% of the way from {} to the regressor when calm, {:.0}% when surging)",
+            kept.name,
+            100.0 * blend.weight[0],
+            blend.anchor.name(),
+            100.0 * blend.weight[1]
+        )
+    };
+    let gain = 100.0 * (1.0 - kept.mae / best_baseline.mae);
+    format!(
+        "load at t + horizon: kept {what}: validation MAE {:.4}, {gain:.1}% below the best baseline ({} {:.4}); weighed {}; fitted on {} rows",
+        kept.mae,
+        best_baseline.name,
+        best_baseline.mae,
+        weighed.join(", "),
+        model.metadata.rows.1
+    )
 }

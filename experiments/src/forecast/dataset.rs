@@ -18,8 +18,9 @@ use super::RunRows;
 use crate::io::csv::{Empty, Shortest, csv_bytes_with_columns};
 use crate::io::write_atomic;
 
-/// The columns before the features.
-const FIXED_COLUMNS: [&str; 9] = [
+/// The columns before the features. `latent_oracle` is the latent oracle's forecast (see
+/// [`Row::latent_oracle`]), for scoring only.
+const FIXED_COLUMNS: [&str; 10] = [
     "run",
     "scenario",
     "seed",
@@ -29,6 +30,7 @@ const FIXED_COLUMNS: [&str; 9] = [
     "overload_ahead",
     "peak_ahead",
     "seasonal",
+    "latent_oracle",
 ];
 
 /// The dataset's columns: [`FIXED_COLUMNS`], the features, then `label`.
@@ -59,6 +61,7 @@ impl Serialize for DatasetRow<'_> {
         line.serialize_field("overload_ahead", &u8::from(r.overload_ahead()))?;
         line.serialize_field("peak_ahead", &Shortest(r.peak_ahead))?;
         line.serialize_field("seasonal", &r.seasonal.map(Shortest))?;
+        line.serialize_field("latent_oracle", &r.latent_oracle.map(Shortest))?;
         for (name, x) in FEATURES.iter().zip(&r.features) {
             line.serialize_field(name, &Shortest(*x))?;
         }
@@ -109,6 +112,13 @@ pub fn read_csv(path: &Path) -> Result<(Vec<Row>, BTreeMap<u32, String>)> {
     for (line, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: line {}", path.display(), line + 2))?;
         let num = |i: usize| super::input_value(&rec[i], path, line + 2, &header[i]);
+        let optional = |i: usize| -> Result<Option<f64>> {
+            if rec[i].is_empty() {
+                Ok(None)
+            } else {
+                num(i).map(Some)
+            }
+        };
         let f = FIXED_COLUMNS.len();
         let run = num(0)? as u32;
         scenarios.entry(run).or_insert_with(|| rec[1].to_owned());
@@ -118,11 +128,8 @@ pub fn read_csv(path: &Path) -> Result<(Vec<Row>, BTreeMap<u32, String>)> {
             interval: num(4)? as u32,
             burst: num(5)? != 0.0,
             peak_ahead: num(7)?,
-            seasonal: if rec[8].is_empty() {
-                None
-            } else {
-                Some(num(8)?)
-            },
+            seasonal: optional(8)?,
+            latent_oracle: optional(9)?,
             features: (f..f + FEATURES.len()).map(num).collect::<Result<_>>()?,
             label: num(f + FEATURES.len())?,
         });

@@ -3,6 +3,7 @@
 //! reads back. The dataset file is in [`dataset`].
 
 pub mod dataset;
+mod hindsight;
 pub mod saved;
 
 pub use dataset::{read_csv, write_csv};
@@ -12,9 +13,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
-use shardsim_model::features::{self, History, Row};
+use shardsim_model::features::{self, Hindsight, History, Row};
 use shardsim_model::forecaster::{self, ForecastModel, ModelFileError, Scores, TrainConfig};
-use shardsim_sim::cluster::Cluster;
 use shardsim_sim::{SimDuration, SimTime};
 
 use crate::io::csv::{fixed3, fixed6, write_csv as write_table};
@@ -52,53 +52,8 @@ pub fn simulate_rows(
     Ok(RunRows {
         scenario: scenario.name.clone(),
         seed,
-        rows: features::rows(&history, index as u32, h, &bursts(c, done.intervals)),
+        rows: features::rows(&history, index as u32, h, &hindsight::of(c, done.intervals)),
     })
-}
-
-/// Per interval, whether it was a burst by the world's own account, which scores split burst
-/// and calm periods by. An interval is a burst when, at its start:
-/// * the regime is volatile (the memoryless control's surges), or
-/// * the latent log-volatility is more than one standard deviation (of this run's own path)
-///   above its mean (a volatility cluster), or
-/// * it is within 30 minutes before to 1 hour after a calendar event whose realised impact
-///   is at least ×1.5 (a scheduled surge: macro releases, not routine funding).
-///
-/// These thresholds are choices. All of it is hidden state, so it labels rows for scoring and
-/// is never a feature.
-fn bursts(c: &Cluster, intervals: usize) -> Vec<bool> {
-    let at = |i: u64| SimTime::from_nanos(c.metrics_interval().as_nanos() * i);
-    let market = c.market_path();
-    let vol_cut = market.map(|p| {
-        let x = p.log_vol();
-        let n = x.len().max(1) as f64;
-        let mean = x.iter().sum::<f64>() / n;
-        let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        mean + sd
-    });
-    let big_events: Vec<SimTime> = market
-        .map(|p| {
-            p.realised_impacts()
-                .filter(|(_, impact)| *impact >= 1.5)
-                .map(|(e, _)| e.at)
-                .collect()
-        })
-        .unwrap_or_default();
-    let near_event = |t: SimTime| {
-        big_events
-            .iter()
-            .any(|&e| t + SimDuration::from_mins(30) >= e && t < e + SimDuration::from_mins(60))
-    };
-    (0..intervals as u64)
-        .map(at)
-        .map(|t| {
-            c.regime().is_volatile(t)
-                || market
-                    .zip(vol_cut)
-                    .is_some_and(|(p, cut)| p.log_vol_at(t) > cut)
-                || near_event(t)
-        })
-        .collect()
 }
 
 /// The horizon in metrics intervals; an error unless it is a positive whole number of them.
@@ -210,7 +165,7 @@ pub fn series_rows(
         );
     }
     let h = History::of_series(values, interval.as_secs_f64());
-    Ok(features::rows(&h, 0, horizon, &[]))
+    Ok(features::rows(&h, 0, horizon, &Hindsight::default()))
 }
 
 /// The evaluation table.

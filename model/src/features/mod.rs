@@ -94,6 +94,23 @@ pub const FEATURES: [&str; 60] = [
     "cal_since_big_min",
 ];
 
+/// Whether a feature is measured in units of load (a level, a spread or a slope of one), so
+/// that a forecaster of the load relative to the shard's recent mean reads it relative too.
+pub fn in_load_units(name: &str) -> bool {
+    name.starts_with("load_")
+        || name.starts_with("peer_")
+        || matches!(
+            name,
+            "util_t"
+                | "cluster_mean_load_t"
+                | "cluster_max_load_t"
+                | "cluster_slope15"
+                | "region_mean_load_t"
+                | "other_regions_mean_load_t"
+                | "other_regions_slope15"
+        )
+}
+
 /// Whether a row's cluster was surging at t ([`SURGE_RATIO`]).
 pub fn surging(features: &[f64]) -> bool {
     features[column("surge_ratio_t")] >= SURGE_RATIO
@@ -255,6 +272,9 @@ pub struct Row {
     pub burst: bool,
     /// Seasonal-naive forecast: the load one day before the target, if there is a day of history.
     pub seasonal: Option<f64>,
+    /// The latent oracle's forecast: the expected load at t + horizon given the world's latent
+    /// intensities ([`Hindsight::expected_load`]); never a feature, the ceiling of skill.
+    pub latent_oracle: Option<f64>,
     /// The highest offered load at any interval in (t, t + horizon]: the label of the peak
     /// forecast, which answers "will the shard exceed the overload level within the horizon".
     pub peak_ahead: f64,
@@ -284,11 +304,19 @@ fn slope(w: &[f64]) -> f64 {
     num / den
 }
 
+/// What the world knew of each interval, which scores rows and is never a feature.
+#[derive(Clone, Debug, Default)]
+pub struct Hindsight {
+    /// `burst[i]`: whether interval i was a burst by the world's account (missing: calm).
+    pub burst: Vec<bool>,
+    /// `expected_load[s][i]`: shard s's expected offered load in interval i given the latent
+    /// intensities (empty: not known).
+    pub expected_load: Vec<Vec<f64>>,
+}
+
 /// Every row of a history for a `horizon` (in intervals): intervals t with a full window behind
 /// and a label `horizon` ahead. Shard-major within each interval, intervals ascending.
-/// `burst[i]`: whether interval i was a burst by the world's account (for scoring only;
-/// missing intervals are calm).
-pub fn rows(h: &History, run: u32, horizon: usize, burst: &[bool]) -> Vec<Row> {
+pub fn rows(h: &History, run: u32, horizon: usize, hindsight: &Hindsight) -> Vec<Row> {
     let n = h.len();
     let cluster = ClusterAt::of(h);
     let day = (86_400.0 / h.interval_secs).round() as usize;
@@ -306,7 +334,12 @@ pub fn rows(h: &History, run: u32, horizon: usize, burst: &[bool]) -> Vec<Row> {
                 interval: t as u32,
                 features: h.features(s, t, horizon, &cluster),
                 label: load[target],
-                burst: burst.get(target).copied().unwrap_or(false),
+                burst: hindsight.burst.get(target).copied().unwrap_or(false),
+                latent_oracle: hindsight
+                    .expected_load
+                    .get(s)
+                    .and_then(|e| e.get(target))
+                    .copied(),
                 seasonal: target.checked_sub(day).map(|i| load[i]),
                 peak_ahead: load[t + 1..=target]
                     .iter()
@@ -400,7 +433,7 @@ mod tests {
         let mut load = vec![0.5; 200];
         load[100] = 0.95;
         let h = history(load);
-        let r = rows(&h, 0, 15, &[]);
+        let r = rows(&h, 0, 15, &Hindsight::default());
         let at = |t: u32| r.iter().find(|row| row.interval == t).unwrap();
         // The spike is inside (t, t + 15] for t in 85..=99; after t = 85 the label misses it.
         for t in 86..=99 {
@@ -414,7 +447,7 @@ mod tests {
     #[test]
     fn rows_label_the_load_one_horizon_ahead() {
         let h = history((0..200).map(|i| i as f64 / 100.0).collect());
-        let r = rows(&h, 7, 15, &[]);
+        let r = rows(&h, 7, 15, &Hindsight::default());
         assert_eq!(r.len(), 200 - 15 - (WARMUP - 1));
         let first = &r[0];
         assert_eq!((first.run, first.interval), (7, (WARMUP - 1) as u32));

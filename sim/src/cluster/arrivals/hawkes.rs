@@ -24,6 +24,14 @@ pub(crate) struct HawkesState {
 }
 
 impl HawkesState {
+    /// `K[j][i]`: the expected member-i events one member-j event triggers.
+    pub(crate) fn excitation_matrix(&self) -> Vec<Vec<f64>> {
+        self.jump
+            .iter()
+            .map(|row| row.iter().map(|x| x / self.beta).collect())
+            .collect()
+    }
+
     /// A sampler for a group that [`ClusterConfig::validate`](crate::cluster::ClusterConfig::validate)
     /// accepted.
     pub(crate) fn new(group: &HawkesGroup, sources: &[PoissonSource], rng: SimRng) -> Self {

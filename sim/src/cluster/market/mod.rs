@@ -65,6 +65,9 @@ pub struct MarketPath {
     public: Vec<PublicEvent>,
     /// Per exposed source, its multiplier per grid point.
     channels: Vec<Vec<f64>>,
+    /// The same without the stages' minute-scale noise (whose mean is 1): the expected
+    /// multiplier given the slow latent state, which only the latent oracle reads.
+    expected_channels: Vec<Vec<f64>>,
     /// Per source, its channel (or [`NO_CHANNEL`]).
     source_channel: Vec<u32>,
     /// Per source, its venue's lag in whole grid steps.
@@ -135,6 +138,7 @@ impl MarketPath {
             events,
             public,
             channels: Vec::new(),
+            expected_channels: Vec::new(),
             source_channel: Vec::new(),
             source_shift: Vec::new(),
         };
@@ -153,7 +157,7 @@ impl MarketPath {
         }
         path.stages = CascadeStage::ALL
             .iter()
-            .map(|&stage| path.channel(config, &MarketExposure { stage, ..reference }, 0))
+            .map(|&stage| path.channel(config, &MarketExposure { stage, ..reference }, 0, true))
             .collect();
         for s in sources {
             let shift = venue_shift(config, s.exchange);
@@ -161,8 +165,10 @@ impl MarketPath {
             match &s.shape.market {
                 Some(exposure) => {
                     path.source_channel.push(path.channels.len() as u32);
-                    let channel = path.channel(config, exposure, shift);
+                    let channel = path.channel(config, exposure, shift, true);
                     path.channels.push(channel);
+                    let expected = path.channel(config, exposure, shift, false);
+                    path.expected_channels.push(expected);
                 }
                 None => path.source_channel.push(NO_CHANNEL),
             }
@@ -170,9 +176,15 @@ impl MarketPath {
         path
     }
 
-    /// The multiplier series of one exposure: root, cascade to its stage, spiral, noise, venue
-    /// shift, clamp.
-    fn channel(&self, config: &MarketConfig, exposure: &MarketExposure, shift: usize) -> Vec<f64> {
+    /// The multiplier series of one exposure: root, cascade to its stage, spiral, noise (when
+    /// `noisy`), venue shift, clamp.
+    fn channel(
+        &self,
+        config: &MarketConfig,
+        exposure: &MarketExposure,
+        shift: usize,
+        noisy: bool,
+    ) -> Vec<f64> {
         let mut series = self.cascaded(config, exposure);
         let points = series.len();
         if exposure.stage == CascadeStage::Liquidation {
@@ -185,7 +197,7 @@ impl MarketPath {
         // Each stage's own jitter, after the cascade: a stage's minute-to-minute wobble is its
         // own, and being independent across stages it adds no lag-0 co-movement that would
         // hide the cascade's lags.
-        if let Some(noise) = self.noise.get(exposure.stage.index()) {
+        if let Some(noise) = self.noise.get(exposure.stage.index()).filter(|_| noisy) {
             for (v, n) in series.iter_mut().zip(noise) {
                 *v *= n;
             }
@@ -318,6 +330,15 @@ impl MarketPath {
             SimTime::from_nanos((k as u64 + 1) * self.step.as_nanos())
         };
         Some((self.channels[channel as usize][k], end))
+    }
+
+    /// This path with every source's multiplier replaced by its expected value given the slow
+    /// latent state (no minute-scale noise): what the latent oracle's intensities are read from.
+    pub(crate) fn without_noise(&self) -> MarketPath {
+        MarketPath {
+            channels: self.expected_channels.clone(),
+            ..self.clone()
+        }
     }
 
     /// Log-vol at `t` as source `source`'s venue sees it (its lag applied).

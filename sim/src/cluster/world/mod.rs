@@ -47,6 +47,7 @@ mod describe;
 mod dispatch;
 mod execute;
 mod faults;
+mod latent;
 mod market;
 mod meter;
 mod migration;
