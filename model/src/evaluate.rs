@@ -128,6 +128,12 @@ pub struct Scores {
     pub overload_precision: Option<f64>,
     /// Of the rows that overloaded within the horizon, the share forecast above the threshold.
     pub overload_recall: Option<f64>,
+    /// The share of rows whose label fell inside the forecast's 90% interval (a model's only).
+    pub coverage90: Option<f64>,
+    /// The same, burst rows only.
+    pub coverage90_burst: Option<f64>,
+    /// The 90% interval's mean width, in load.
+    pub width90: Option<f64>,
 }
 
 /// Scores `predictions` (aligned with `rows`) against the labels, with persistence as the
@@ -183,21 +189,47 @@ pub fn score(
         skill_calm: subset_skill(&|r| !r.burst),
         overload_precision: (tp + fp > 0).then(|| tp as f64 / (tp + fp) as f64),
         overload_recall: (tp + fneg > 0).then(|| tp as f64 / (tp + fneg) as f64),
+        coverage90: None,
+        coverage90_burst: None,
+        width90: None,
     }
+}
+
+/// `s` with the coverage and width of the 90% `intervals` (lower, upper per row of `rows`).
+fn with_coverage(mut s: Scores, rows: &[Row], intervals: &[(f64, f64, f64)]) -> Scores {
+    let share = |keep: &dyn Fn(&Row) -> bool| {
+        let (mut inside, mut n) = (0usize, 0usize);
+        for (r, &(_, lo, hi)) in rows.iter().zip(intervals) {
+            if keep(r) {
+                n += 1;
+                inside += usize::from(lo <= r.label && r.label <= hi);
+            }
+        }
+        (n > 0).then(|| inside as f64 / n as f64)
+    };
+    s.coverage90 = share(&|_| true);
+    s.coverage90_burst = share(&|r| r.burst);
+    s.width90 = (!rows.is_empty())
+        .then(|| intervals.iter().map(|(_, lo, hi)| hi - lo).sum::<f64>() / rows.len() as f64);
+    s
 }
 
 /// Scores the model and every baseline on `rows`, then the latent oracle where rows carry it.
 pub fn evaluate(model: &ForecastModel, rows: &[Row]) -> Vec<Scores> {
     let x: Vec<&[f64]> = rows.iter().map(|r| r.features.as_slice()).collect();
     let (preds, peaks) = (model.predict(&x), model.predict_peak(&x));
-    let mut out = vec![score(
+    let scored = score(
         model.kind.name(),
         rows,
         &preds,
         &peaks,
         model.mase_scale,
         model.overload_threshold,
-    )];
+    );
+    let intervals = model
+        .predict_interval(&x, 0.9)
+        .expect("0.9 is a calibrated level");
+    let mut out = vec![with_coverage(scored, rows, &intervals)];
     for b in Baseline::ALL {
         let p: Vec<f64> = rows.iter().map(|r| b.forecast(r)).collect();
         out.push(score(b.name(), rows, &p, &p, model.mase_scale, OVERLOAD));

@@ -22,6 +22,7 @@
 //! | `regressor` | the forest and ridge regression behind a `Fit` → fitted → `Predict` pair of traits |
 //! | [`config`] | [`TrainConfig`], checked once into [`config::CheckedConfig`] |
 //! | [`mod@train`] | the procedure: split, fit both heads (the load relative to its recent mean), overload threshold |
+//! | [`intervals`] | split-conformal prediction intervals per market regime, calibrated on validation |
 //! | [`select`] | the load forecast's [`select::Blend`] with a baseline, chosen on validation: never worse there than a baseline |
 //! | [`model_file`] | [`ForecastModel`], its forecasts and its file bytes |
 //! | [`mod@evaluate`] | [`Scores`], [`evaluate()`], the [`Baseline`]s |
@@ -33,6 +34,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod features;
 pub mod forecaster;
+pub mod intervals;
 pub mod model_file;
 mod regressor;
 pub mod select;

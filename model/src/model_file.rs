@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::features::{FEATURES, SCHEMA_VERSION};
+use crate::intervals::Intervals;
 use crate::regressor::{ModelKind, Predict, Predictor};
 use crate::select::{Blend, Candidate};
 use crate::train::Target;
@@ -16,7 +17,8 @@ use crate::train::Target;
 /// 5: the columns the regressors read (a feature subset).
 /// 6: the load forecast's blend with a baseline and the candidates weighed, in place of the
 /// shrinkage toward the load at t; the load regressor forecasts relative to the 15-interval mean.
-pub const FORMAT_VERSION: u32 = 6;
+/// 7: prediction intervals.
+pub const FORMAT_VERSION: u32 = 7;
 const CHECKSUM_BYTES: usize = 8;
 const MAGIC: &[u8; 8] = b"SHSMODEL";
 
@@ -61,6 +63,9 @@ pub struct ForecastModel {
     /// How the load forecast is formed from the regressor's: chosen on validation (see
     /// [`crate::select`]).
     pub blend: Blend,
+    /// The load forecast's prediction intervals, calibrated on validation (see
+    /// [`crate::intervals`]).
+    pub intervals: Intervals,
     /// A peak forecast above this predicts "the shard will exceed 0.8 load within the horizon":
     /// calibrated on the held-out runs (see
     /// [`calibrate_overload_threshold`](crate::train::calibrate_overload_threshold)).
@@ -115,6 +120,19 @@ impl ForecastModel {
         rows.iter()
             .zip(self.predict_mean(rows))
             .map(|(row, p)| self.blend.apply(row, p))
+            .collect()
+    }
+
+    /// The load forecast ([`ForecastModel::predict`]) with its interval at `level` (one of
+    /// [`crate::intervals::LEVELS`]; `None` for another): (forecast, lower, upper) per row.
+    pub fn predict_interval(&self, rows: &[&[f64]], level: f64) -> Option<Vec<(f64, f64, f64)>> {
+        rows.iter()
+            .zip(self.predict(rows))
+            .map(|(row, p)| {
+                self.intervals
+                    .around(row, p, level)
+                    .map(|(lo, hi)| (p, lo, hi))
+            })
             .collect()
     }
 

@@ -11,6 +11,7 @@ use crate::dataset::{self, Split, every_kth_run, held_out_runs};
 use crate::evaluate::Baseline;
 use crate::evaluate::Confusion;
 use crate::features::{self, FEATURES, OVERLOAD, Row, SCHEMA_VERSION, column};
+use crate::intervals::Intervals;
 use crate::model_file::{FORMAT_VERSION, ForecastModel, TrainMetadata};
 use crate::regressor::{Fit, ForestParams, ModelKind, Predict, Predictor, RidgeParams};
 use crate::select::{ANCHORS, Blend, Candidate, fit_blend};
@@ -274,6 +275,14 @@ pub fn train(
             .collect::<Vec<_>>(),
     );
     let (load, blend, candidates) = select_load(load, &load_split.valid);
+    let kept: Vec<f64> = load_split
+        .valid
+        .iter()
+        .zip(&load.forecasts)
+        .map(|(r, &p)| blend.apply(&r.features, p))
+        .collect();
+    let intervals =
+        Intervals::calibrate(&load_split.valid, &kept).expect("the split leaves validation rows");
     Ok(ForecastModel {
         format_version: FORMAT_VERSION,
         schema_version: SCHEMA_VERSION,
@@ -291,6 +300,7 @@ pub fn train(
         peak_kind: peak.predictor.kind(),
         mase_scale,
         blend,
+        intervals,
         overload_threshold,
         metadata: TrainMetadata {
             source,

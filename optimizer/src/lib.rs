@@ -142,9 +142,9 @@ pub use experiment::{Experiment, ExperimentError, Finished, PROGRESS_STEP};
 pub use outcome::{Outcome, SLO_MISS_SHARE, Scored};
 pub use plan::{Action, Plan, PlannedAction, Trigger};
 pub use policies::{
-    ConfigError, ForecastNeed, ForecastSource, MIGRATION_POLICIES, MigrationPolicy,
-    PerformanceBased, PlanInput, Planner, PlannerConfig, Reactive, SURGE_BASELINE, Static,
-    policy_by_name,
+    ConfigError, ForecastNeed, ForecastQuantity, ForecastSource, MIGRATION_POLICIES,
+    MigrationPolicy, PerformanceBased, PlanInput, Planner, PlannerConfig, Reactive, SURGE_BASELINE,
+    Static, policy_by_name,
 };
 pub use shardsim_model as model;
 pub use shardsim_model::sim;

@@ -8,8 +8,8 @@ use common::{HOT, SPARE, experiment, run, sim, surge_config};
 use shardsim_optimizer::sim::cluster::*;
 use shardsim_optimizer::sim::{SimDuration, SimTime, Simulation};
 use shardsim_optimizer::{
-    DriveConfig, Driver, Forecaster, MigrationPolicy, Plan, Planner, PlannerConfig, Reactive,
-    Static, Trigger,
+    DriveConfig, Driver, ForecastQuantity, Forecaster, MigrationPolicy, Plan, Planner,
+    PlannerConfig, Reactive, Static, Trigger,
 };
 
 fn first_onset(s: &Simulation<Cluster>) -> Option<SimTime> {
@@ -143,6 +143,21 @@ fn bad_settings_are_refused_with_the_field_named() {
     .check()
     .unwrap_err();
     assert_eq!(e.field, "lead_time");
+    let e = PlannerConfig {
+        forecast: ForecastQuantity::Upper(0.42),
+        ..PlannerConfig::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!(e.field, "forecast");
+    assert!(
+        PlannerConfig {
+            forecast: ForecastQuantity::Upper(0.9),
+            ..PlannerConfig::default()
+        }
+        .check()
+        .is_ok()
+    );
     let e = Reactive {
         target: 0.9,
         ..Reactive::default()

@@ -172,16 +172,26 @@ pub fn series_rows(
 pub fn render(scores: &[Scores]) -> String {
     let opt = |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:>6.1}%", 100.0 * v));
     let mut out = format!(
-        "{:<16} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
-        "model", "MAE", "RMSE", "MASE", "skill", "burst", "calm", "overload", "recall"
+        "{:<16} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}\n",
+        "model",
+        "MAE",
+        "RMSE",
+        "MASE",
+        "skill",
+        "burst",
+        "calm",
+        "overload",
+        "recall",
+        "90% int.",
+        "burst"
     );
     out += &format!(
-        "{:<16} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
-        "", "", "", "", "overall", "", "", "precision", ""
+        "{:<16} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}\n",
+        "", "", "", "", "overall", "", "", "precision", "", "covers", ""
     );
     for s in scores {
         out += &format!(
-            "{:<16} {:>8.4} {:>8.4} {:>7.3} {:>7.1}% {:>8} {:>8} {:>9} {:>8}\n",
+            "{:<16} {:>8.4} {:>8.4} {:>7.3} {:>7.1}% {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}\n",
             s.name,
             s.mae,
             s.rmse,
@@ -190,7 +200,9 @@ pub fn render(scores: &[Scores]) -> String {
             opt(s.skill_burst),
             opt(s.skill_calm),
             opt(s.overload_precision),
-            opt(s.overload_recall)
+            opt(s.overload_recall),
+            opt(s.coverage90),
+            opt(s.coverage90_burst)
         );
     }
     out

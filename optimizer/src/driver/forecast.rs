@@ -10,7 +10,7 @@ use shardsim_sim::cluster::Cluster;
 use super::{Driver, advance};
 use crate::estimate::{RecentLoad, WorkSnapshot};
 use crate::plan::Plan;
-use crate::policies::{ForecastSource, MigrationPolicy};
+use crate::policies::{ForecastQuantity, ForecastSource, MigrationPolicy};
 
 /// Where forecasts come from for policies that need them.
 #[derive(Clone, Copy, Debug)]
@@ -61,9 +61,18 @@ impl Driver<'_> {
                         let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
                         // The model forecasts delivered load; demand that is not getting
                         // through (shed, dropped) is added as it is now. Plans weigh expected
-                        // costs and benefits, so they take the expected load.
-                        model
-                            .predict_mean(&refs)
+                        // costs and benefits, so they take the expected load unless the
+                        // policy asks for an upper bound.
+                        let values = match self.policy.forecast_quantity() {
+                            ForecastQuantity::Expected => model.predict_mean(&refs),
+                            ForecastQuantity::Upper(level) => model
+                                .predict_interval(&refs, level)
+                                .expect("levels are checked with the policy's settings")
+                                .into_iter()
+                                .map(|(_, _, upper)| upper)
+                                .collect(),
+                        };
+                        values
                             .into_iter()
                             .zip(load.unserved_by_shard())
                             .map(|(x, u)| x.max(0.0) + u)

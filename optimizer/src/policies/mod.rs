@@ -49,6 +49,18 @@ pub enum ForecastSource {
     TrueFuture,
 }
 
+/// Which value of a model's forecast a policy plans on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ForecastQuantity {
+    /// The expected load (the regressor's own forecast): what weighing expected costs and
+    /// benefits needs.
+    Expected,
+    /// The upper edge of the forecast's prediction interval at this coverage level (one of
+    /// `shardsim_model::intervals::LEVELS`): planning for the load that is exceeded only
+    /// (1 − level) / 2 of the time.
+    Upper(f64),
+}
+
 /// Everything a policy may read at one planning step: the operator's view and what the
 /// driver derived from it (recent load, forecasts, pending actions). No `&Cluster`: the
 /// world's hidden side is out of reach by type.
@@ -90,6 +102,10 @@ pub trait MigrationPolicy: Debug + Send + Sync {
     /// if the run has one, else persistence).
     fn forecast_source(&self) -> ForecastSource {
         ForecastSource::ModelOrPersistence
+    }
+    /// Which value of a model's forecast it plans on (default: the expected load).
+    fn forecast_quantity(&self) -> ForecastQuantity {
+        ForecastQuantity::Expected
     }
     /// The horizon its plans are meant for, and scored over (default: 15 minutes).
     fn horizon(&self) -> SimDuration {

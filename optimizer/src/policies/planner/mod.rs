@@ -7,8 +7,8 @@
 use shardsim_sim::{SimDuration, SimTime};
 
 use super::{
-    ConfigError, ForecastNeed, ForecastSource, MigrationPolicy, PlanInput, check_at_least_one,
-    check_positive, check_range,
+    ConfigError, ForecastNeed, ForecastQuantity, ForecastSource, MigrationPolicy, PlanInput,
+    check_at_least_one, check_positive, check_range,
 };
 use crate::estimate::LoadPicture;
 use crate::plan::PlannedAction;
@@ -63,6 +63,8 @@ pub struct PlannerConfig {
     /// way to the built-ins' smallest volatile multiplier (2), above the minute-to-minute noise
     /// of their calm traffic.
     pub surge_ratio: f64,
+    /// Which value of a model's forecast it plans on: the expected load, or an upper bound.
+    pub forecast: ForecastQuantity,
 }
 
 impl Default for PlannerConfig {
@@ -82,6 +84,7 @@ impl Default for PlannerConfig {
             max_actions: 8,
             preallocate: true,
             surge_ratio: 1.5,
+            forecast: ForecastQuantity::Expected,
         }
     }
 }
@@ -103,6 +106,17 @@ impl PlannerConfig {
             });
         }
         check_positive("horizon", self.horizon)?;
+        if let ForecastQuantity::Upper(level) = self.forecast
+            && !shardsim_model::intervals::LEVELS
+                .iter()
+                .any(|l| (l - level).abs() < 1e-9)
+        {
+            return Err(ConfigError {
+                field: "forecast",
+                value: format!("upper bound at {level}"),
+                allowed: "an upper bound at a level of 0.5, 0.8, 0.9 or 0.95",
+            });
+        }
         if self.lead_time >= self.horizon {
             return Err(ConfigError {
                 field: "lead_time",
@@ -239,6 +253,9 @@ impl MigrationPolicy for Planner {
     /// The oracle plans on the true future; the predictive planner on a model's forecasts.
     fn forecast_source(&self) -> ForecastSource {
         self.source
+    }
+    fn forecast_quantity(&self) -> ForecastQuantity {
+        self.config.forecast
     }
     fn horizon(&self) -> SimDuration {
         self.config.horizon
