@@ -141,23 +141,10 @@ impl Intervals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::FEATURES;
+    use crate::test_rows::row_with;
 
     fn row(label: f64, mean15: f64, surge: bool) -> Row {
-        let mut features = vec![0.0; FEATURES.len()];
-        features[column("load_mean15")] = mean15;
-        features[column("surge_ratio_t")] = if surge { 2.0 } else { 1.0 };
-        Row {
-            run: 0,
-            shard: 0,
-            interval: 0,
-            features,
-            label,
-            burst: surge,
-            seasonal: None,
-            latent_oracle: None,
-            peak_ahead: label,
-        }
+        row_with(&[("load_mean15", mean15)], label, surge)
     }
 
     #[test]

@@ -99,25 +99,15 @@ pub struct Candidate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::{FEATURES, column};
+    use crate::test_rows::row_with;
 
     fn row(surge: bool, now: f64, mean15: f64, label: f64) -> Row {
-        let mut features = vec![0.0; FEATURES.len()];
-        features[column("load_t")] = now;
-        features[column("load_mean15")] = mean15;
-        features[column("load_ewma")] = mean15;
-        features[column("surge_ratio_t")] = if surge { 2.0 } else { 1.0 };
-        Row {
-            run: 0,
-            shard: 0,
-            interval: 0,
-            features,
-            label,
-            burst: surge,
-            seasonal: None,
-            latent_oracle: None,
-            peak_ahead: label,
-        }
+        let features = [
+            ("load_t", now),
+            ("load_mean15", mean15),
+            ("load_ewma", mean15),
+        ];
+        row_with(&features, label, surge)
     }
 
     #[test]

@@ -7,6 +7,27 @@ use crate::features::{FEATURES, Row, column};
 use crate::model_file::ForecastModel;
 use crate::train::train;
 
+/// A row of run 0, shard 0, interval 0 with the named features set (the rest 0), its label, and
+/// a surging cluster (and a burst) when `surge`.
+pub(crate) fn row_with(features: &[(&str, f64)], label: f64, surge: bool) -> Row {
+    let mut f = vec![0.0; FEATURES.len()];
+    for (name, x) in features {
+        f[column(name)] = *x;
+    }
+    f[column("surge_ratio_t")] = if surge { 2.0 } else { 1.0 };
+    Row {
+        run: 0,
+        shard: 0,
+        interval: 0,
+        features: f,
+        label,
+        burst: surge,
+        seasonal: None,
+        latent_oracle: None,
+        peak_ahead: label,
+    }
+}
+
 /// Rows whose label is a known function of two features, over 4 runs × 300 intervals.
 pub(crate) fn synthetic() -> Vec<Row> {
     let mut rows = Vec::new();

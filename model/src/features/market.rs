@@ -124,28 +124,13 @@ pub struct MarketAt {
     calendar: Vec<Mark>,
 }
 
-/// The market columns, in [`super::FEATURES`] order.
-pub const COLUMNS: [&str; 19] = [
-    "feed_vol1_ratio",
-    "feed_vol5_ratio",
-    "feed_vol60_vs_run",
-    "feed_vol_slope15",
-    "feed_venue_vol5_max_ratio",
-    "feed_updates5_ratio",
-    "feed_updates_slope15",
-    "demand_own5_ratio",
-    "demand_own_slope15",
-    "demand_own60_vs_run",
-    "demand_other1_ratio",
-    "demand_other5_ratio",
-    "demand_other_slope15",
-    "cal_to_next_min",
-    "cal_next_class",
-    "cal_since_last_min",
-    "cal_last_class",
-    "cal_to_next_big_min",
-    "cal_since_big_min",
-];
+/// How many of [`super::FEATURES`] are market columns: the last ones.
+pub const COLUMN_COUNT: usize = 19;
+
+/// The market columns' names: the tail of [`super::FEATURES`], the one list of names.
+pub const COLUMNS: &[&str] = super::FEATURES
+    .split_at(super::FEATURES.len() - COLUMN_COUNT)
+    .1;
 
 impl MarketAt {
     /// Derives the series of a history of `n` intervals.
@@ -218,7 +203,7 @@ impl MarketAt {
 
     /// The market columns of shard `s` at interval `t` ([`COLUMNS`] order); `end_secs` is the
     /// end of interval t. Needs `t >= WARMUP - 1`.
-    pub fn columns(&self, s: usize, t: usize, end_secs: f64) -> [f64; COLUMNS.len()] {
+    pub fn columns(&self, s: usize, t: usize, end_secs: f64) -> [f64; COLUMN_COUNT] {
         let (u, q) = (&self.updates, &self.squared_returns);
         let mean = |x: &[f64], n: usize| window_sum(x, t, n) / n as f64;
         let run_mean = |x: &[f64]| window_sum(x, t, t + 1) / (t + 1) as f64;

@@ -384,9 +384,11 @@ mod tests {
 
     #[test]
     fn the_market_columns_close_the_feature_list_and_every_group_is_named() {
+        // The market columns start where the load-derived ones end.
+        assert_eq!(market::COLUMNS[0], "feed_vol1_ratio");
         assert_eq!(
-            &FEATURES[FEATURES.len() - market::COLUMNS.len()..],
-            &market::COLUMNS
+            FEATURES[FEATURES.len() - market::COLUMNS.len() - 1],
+            "other_regions_lead5_ratio"
         );
         for g in FeatureGroup::ALL {
             assert!(FEATURES.iter().any(|f| FeatureGroup::of(f) == g), "{g:?}");
