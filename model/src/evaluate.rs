@@ -56,11 +56,12 @@ impl Baseline {
 
     /// Its forecast for a row.
     pub fn forecast(self, row: &Row) -> f64 {
+        let persistence = || row.features[column("load_t")];
         match self {
-            Baseline::Persistence => row.features[column("load_t")],
-            Baseline::SeasonalNaive => row.seasonal.unwrap_or(row.features[column("load_t")]),
-            Baseline::MovingAverage => row.features[column("load_mean15")],
-            Baseline::Ewma => row.features[column("load_ewma")],
+            Baseline::SeasonalNaive => row.seasonal.unwrap_or_else(persistence),
+            b => b
+                .from_features(&row.features)
+                .expect("every other baseline reads the features"),
         }
     }
 }

@@ -123,6 +123,9 @@ pub(crate) fn project<'a>(
     rows.map(|r| target.inputs(r, columns)).collect()
 }
 
+/// Rows of regressor inputs.
+type Inputs = Vec<Vec<f64>>;
+
 /// Fits each (regressor, target) of `specs` to `label` on `fit_rows`, with its forecasts and
 /// MAE on `valid_rows`.
 fn fit_candidates(
@@ -136,10 +139,20 @@ fn fit_candidates(
     let inputs = |rows: &[&Row], target| {
         project(rows.iter().map(|r| r.features.as_slice()), &columns, target)
     };
+    // Each target's inputs once: two of the load regressors read the relative ones.
+    let mut projected: Vec<(Target, Inputs, Inputs)> = Vec::new();
+    for &(_, target) in specs {
+        if projected.iter().all(|(t, _, _)| *t != target) {
+            projected.push((target, inputs(fit_rows, target), inputs(valid_rows, target)));
+        }
+    }
     specs
         .iter()
         .map(|&(kind, target)| {
-            let (fit_owned, valid_owned) = (inputs(fit_rows, target), inputs(valid_rows, target));
+            let (_, fit_owned, valid_owned) = projected
+                .iter()
+                .find(|(t, _, _)| *t == target)
+                .expect("projected above");
             let fit_slices: Vec<&[f64]> = fit_owned.iter().map(Vec::as_slice).collect();
             let valid_slices: Vec<&[f64]> = valid_owned.iter().map(Vec::as_slice).collect();
             let y: Vec<f64> = fit_rows

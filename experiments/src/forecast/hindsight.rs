@@ -3,14 +3,17 @@
 //! latent oracle's forecast.
 
 use shardsim_model::features::Hindsight;
-use shardsim_sim::cluster::{Cluster, FunctionId};
+use shardsim_sim::cluster::Cluster;
 use shardsim_sim::{SimDuration, SimTime};
 
-/// The hindsight of the first `intervals` intervals of `c`'s run.
-pub fn of(c: &Cluster, intervals: usize) -> Hindsight {
+/// The hindsight of the first `intervals` intervals of `c`'s run; `shard_types[s]` lists the
+/// event types shard s's functions handle (the features' own, [`MarketHistory::shard_types`]).
+///
+/// [`MarketHistory::shard_types`]: shardsim_model::features::MarketHistory::shard_types
+pub fn of(c: &Cluster, intervals: usize, shard_types: &[Vec<usize>]) -> Hindsight {
     Hindsight {
         burst: bursts(c, intervals),
-        expected_load: expected_load(c, intervals),
+        expected_load: expected_load(c, intervals, shard_types),
     }
 }
 
@@ -66,26 +69,25 @@ fn bursts(c: &Cluster, intervals: usize) -> Vec<bool> {
 /// routing keeps about constant; fitting them in hindsight is what makes this an oracle. Its
 /// error against the realised load is the arrival noise and the minute-scale activity noise,
 /// which nothing at t can foresee.
-fn expected_load(c: &Cluster, intervals: usize) -> Vec<Vec<f64>> {
+fn expected_load(c: &Cluster, intervals: usize, shard_types: &[Vec<usize>]) -> Vec<Vec<f64>> {
     let arrivals = c.latent_arrivals(c.metrics_interval(), intervals);
     c.topology()
         .shard_ids()
-        .map(|s| {
-            let load: Vec<f64> = c.shard_series(s).load_series()
-                [..intervals.min(c.shard_series(s).rows().len())]
+        .zip(shard_types)
+        .map(|(s, types)| {
+            let series = c.shard_series(s);
+            let n = intervals.min(series.rows().len());
+            let load: Vec<f64> = series.load_series()[..n]
                 .iter()
                 .map(|p| p.offered_load)
                 .collect();
-            let mut types: Vec<usize> = (0..c.functions().len())
-                .filter(|&f| c.placement(FunctionId(f as u32)).contains(&s))
-                .map(|f| c.functions()[f].spec.handles.index())
-                .filter(|&t| t < arrivals.len())
+            let x: Vec<&[f64]> = types
+                .iter()
+                .filter(|&&t| t < arrivals.len())
+                .map(|&t| &arrivals[t][..n])
                 .collect();
-            types.sort_unstable();
-            types.dedup();
-            let x: Vec<&[f64]> = types.iter().map(|&t| &arrivals[t][..load.len()]).collect();
             let beta = least_squares(&x, &load);
-            (0..load.len())
+            (0..n)
                 .map(|i| x.iter().zip(&beta).map(|(xk, b)| b * xk[i]).sum())
                 .collect()
         })

@@ -52,7 +52,12 @@ pub fn simulate_rows(
     Ok(RunRows {
         scenario: scenario.name.clone(),
         seed,
-        rows: features::rows(&history, index as u32, h, &hindsight::of(c, done.intervals)),
+        rows: features::rows(
+            &history,
+            index as u32,
+            h,
+            &hindsight::of(c, done.intervals, &history.market.shard_types),
+        ),
     })
 }
 

@@ -70,12 +70,7 @@ impl ClusterAt {
         let groups = h.peers.iter().copied().max().map_or(0, |g| g + 1);
         for g in 0..groups {
             let members: Vec<usize> = (0..h.shards()).filter(|&s| h.peers[s] == g).collect();
-            let size = members.len().max(1) as f64;
-            c.peer_mean.push(
-                (0..n)
-                    .map(|i| members.iter().map(|&s| h.load[s][i]).sum::<f64>() / size)
-                    .collect(),
-            );
+            c.peer_mean.push(mean_of(&|s| h.peers[s] == g));
             c.peer_max.push(
                 (0..n)
                     .map(|i| members.iter().map(|&s| h.load[s][i]).fold(0.0, f64::max))
